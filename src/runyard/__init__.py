@@ -1,0 +1,1 @@
+"""Runyard: run data notebooks on schedules and on demand, Hex API v1 compatible."""

@@ -1,0 +1,158 @@
+"""The one place that turns errors into HTTP answers: Hex's superset error body, always JSON.
+
+Each domain error class maps to one status. Request validation failures are 400 with one
+issue per bad field, named by its path (`inputParams.limit: …`). Unexpected exceptions are
+500s that log the trace id and reveal nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runyard.api.tracing import current_trace_id
+from runyard.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidField,
+    InvalidInputParams,
+    NotFound,
+    PayloadTooLarge,
+    RunyardError,
+    ServiceUnavailable,
+    Unauthenticated,
+    Unprocessable,
+)
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_CONTENT",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+_STATUS_OF: list[tuple[type[RunyardError], int]] = [
+    (InvalidInputParams, 422),
+    (InvalidField, 422),
+    (BadRequest, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PayloadTooLarge, 413),
+    (Unprocessable, 422),
+    (ServiceUnavailable, 503),
+]
+
+
+def error_body(
+    status: int, message: str, issues: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    issue_list = issues or []
+    return {
+        "code": _CODES.get(status, "ERROR"),
+        "message": message,
+        "issues": [{"message": text} for text in issue_list],
+        "reason": message,
+        "details": "; ".join(issue_list) or None,
+        "traceId": current_trace_id(),
+        **extra,
+    }
+
+
+def error_response(
+    status: int,
+    message: str,
+    issues: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, message, issues, **extra), status_code=status, headers=headers
+    )
+
+
+def status_of(error: RunyardError) -> int:
+    for cls, status in _STATUS_OF:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RunyardError)
+    status = status_of(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, InvalidInputParams):
+        return error_response(
+            status,
+            error.message,
+            error.issues,
+            invalid=[
+                {
+                    "paramName": item.param_name,
+                    "paramValue": _as_text(item.param_value),
+                    "dataType": item.data_type,
+                    "inputCellType": item.input_cell_type,
+                }
+                for item in error.invalid
+            ],
+            notFound=list(error.not_found),
+        )
+    return error_response(status, error.message, error.issues, headers=headers)
+
+
+def _as_text(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    issues = []
+    for item in error.errors():
+        location = [
+            str(part)
+            for part in item.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
+        where = ".".join(location) or "body"
+        issues.append(f"{where}: {item.get('msg', 'invalid')}")
+    return error_response(400, "Invalid input data", issues)
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    message = {404: "Not found", 405: "Method not allowed"}.get(
+        error.status_code, str(error.detail)
+    )
+    return error_response(error.status_code, message, headers=dict(error.headers or {}))
+
+
+def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error (trace %s)", current_trace_id(), exc_info=error)
+    return error_response(500, "Internal server error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RunyardError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

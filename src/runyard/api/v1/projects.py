@@ -1,0 +1,231 @@
+"""Hex's project endpoints, plus Runyard's notebook upload, publish and import."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from runyard.api import wire
+from runyard.api.deps import ActorDep, ServicesDep, merged_list
+from runyard.api.uploads import read_body, read_notebook_upload
+from runyard.domain.parameters import ParameterSpec
+from runyard.services.projects import ProjectView, PublishedVersion
+from runyard.store.projects import ProjectFilter
+
+router = APIRouter(tags=["projects"])
+
+NOTEBOOK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "A Jupyter notebook (nbformat 4)"}
+            }
+        },
+    }
+}
+
+
+def parameter_out(spec: ParameterSpec) -> wire.ParameterOut:
+    return wire.ParameterOut(
+        name=spec.name,
+        dataType=str(spec.data_type),
+        inputCellType=spec.input_cell_type,
+        default=spec.default,
+        nullable=spec.nullable,
+        annotation=spec.annotation,
+    )
+
+
+def project_out(view: ProjectView) -> wire.Project:
+    row = view.row
+    return wire.Project(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        type="COMPONENT" if row.type == "COMPONENT" else "PROJECT",
+        creator=wire.Email(email=view.creator_email),
+        owner=wire.Email(email=view.owner_email),
+        status=wire.Named(name=row.status_label) if row.status_label else None,
+        categories=[],
+        reviews=wire.Reviews(required=False),
+        analytics=wire.Analytics(
+            publishedResultsUpdatedAt=wire.format_ts(row.published_results_updated_at)
+        ),
+        lastEditedAt=wire.format_ts(row.last_edited_at) or "",
+        lastPublishedAt=wire.format_ts(row.last_published_at),
+        createdAt=wire.format_ts(row.created_at) or "",
+        archivedAt=wire.format_ts(row.archived_at),
+        trashedAt=wire.format_ts(row.trashed_at),
+        schedules=[],
+        latestVersion=row.latest_version,
+        parameters=[parameter_out(spec) for spec in view.parameters],
+        runTimeoutSeconds=row.run_timeout_seconds,
+    )
+
+
+def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:
+    return wire.PublishedVersionOut(
+        projectId=version.project_id,
+        version=version.version,
+        publishedAt=wire.format_ts(version.published_at) or "",
+        parameters=[parameter_out(spec) for spec in version.parameters],
+    )
+
+
+@router.get("/projects", response_model=wire.ProjectList, summary="ListProjects")
+def list_projects(
+    actor: ActorDep,
+    services: ServicesDep,
+    includeArchived: bool = False,
+    includeComponents: bool = False,
+    includeTrashed: bool = False,
+    includeSharing: bool = False,
+    statuses: Annotated[list[str] | None, Query()] = None,
+    statuses_brackets: Annotated[
+        list[str] | None, Query(alias="statuses[]", include_in_schema=False)
+    ] = None,
+    creatorEmail: str | None = None,
+    ownerEmail: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    after: str | None = None,
+    before: str | None = None,
+    sortBy: Literal["CREATED_AT", "LAST_EDITED_AT", "LAST_PUBLISHED_AT"] = "CREATED_AT",
+    sortDirection: Literal["DESC", "ASC"] = "DESC",
+) -> wire.ProjectList:
+    flt = ProjectFilter(
+        include_archived=includeArchived,
+        include_trashed=includeTrashed,
+        include_components=includeComponents,
+        statuses=merged_list(statuses, statuses_brackets),
+        creator_email=creatorEmail,
+        owner_email=ownerEmail,
+    )
+    page = services.projects.list(
+        actor,
+        flt,
+        sort_by=sortBy,
+        descending=sortDirection == "DESC",
+        after=after,
+        before=before,
+        limit=limit,
+    )
+    return wire.ProjectList(
+        values=[project_out(view) for view in page.values],
+        pagination=wire.Pagination(after=page.after, before=page.before),
+    )
+
+
+@router.post("/projects", status_code=201, response_model=wire.Project, summary="CreateProject")
+def create_project(
+    body: wire.CreateProjectBody, actor: ActorDep, services: ServicesDep
+) -> wire.Project:
+    return project_out(services.projects.create(actor, body.title, body.description))
+
+
+@router.post(
+    "/projects/import",
+    status_code=201,
+    response_model=wire.ImportResult,
+    summary="Import a notebook as a new project (Runyard extension)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def import_project(
+    request: Request,
+    actor: ActorDep,
+    services: ServicesDep,
+    publish: bool = False,
+    title: str | None = None,
+    description: str | None = None,
+) -> wire.ImportResult:
+    limit = services.projects.max_notebook_bytes
+    raw, filename = await read_notebook_upload(request, limit)
+    fallback_title = filename.rsplit("/", 1)[-1].removesuffix(".ipynb") if filename else None
+    view, version = await run_in_threadpool(
+        services.projects.import_notebook,
+        actor,
+        raw,
+        title=title or None,
+        description=description,
+        publish=publish,
+        fallback_title=fallback_title,
+    )
+    return wire.ImportResult(
+        project=project_out(view), publishedVersion=version.version if version else None
+    )
+
+
+@router.get("/projects/{projectId}", response_model=wire.Project, summary="GetProject")
+def get_project(
+    projectId: uuid.UUID, actor: ActorDep, services: ServicesDep, includeSharing: bool = False
+) -> wire.Project:
+    return project_out(services.projects.get(actor, str(projectId)))
+
+
+@router.patch("/projects/{projectId}", response_model=wire.Project, summary="UpdateProject")
+def update_project(
+    projectId: uuid.UUID, body: wire.UpdateProjectBody, actor: ActorDep, services: ServicesDep
+) -> wire.Project:
+    changes: dict[str, Any] = {}
+    if "status" in body.model_fields_set:
+        changes["status"] = body.status
+    if "runTimeoutSeconds" in body.model_fields_set:
+        changes["run_timeout_seconds"] = body.runTimeoutSeconds
+    return project_out(services.projects.update(actor, str(projectId), changes))
+
+
+@router.put(
+    "/projects/{projectId}/notebook",
+    response_model=wire.Project,
+    summary="Replace the draft notebook (Runyard extension)",
+    openapi_extra=NOTEBOOK_BODY,
+)
+async def put_notebook(
+    projectId: uuid.UUID, request: Request, actor: ActorDep, services: ServicesDep
+) -> wire.Project:
+    raw = await read_body(request, services.projects.max_notebook_bytes)
+    view = await run_in_threadpool(services.projects.replace_notebook, actor, str(projectId), raw)
+    return project_out(view)
+
+
+@router.get(
+    "/projects/{projectId}/notebook",
+    summary="Download the draft notebook (Runyard extension)",
+    response_model=dict[str, Any],
+)
+def get_notebook(
+    projectId: uuid.UUID,
+    actor: ActorDep,
+    services: ServicesDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    return services.projects.notebook(actor, str(projectId), version)
+
+
+@router.post(
+    "/projects/{projectId}/publish",
+    status_code=201,
+    response_model=wire.PublishedVersionOut,
+    summary="Publish the draft as the next version (Runyard extension)",
+)
+def publish_project(
+    projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> wire.PublishedVersionOut:
+    return version_out(services.projects.publish(actor, str(projectId)))

@@ -1,0 +1,258 @@
+"""Hex's run endpoints, served under both path families, plus run artifacts.
+
+Legacy singular paths (`/project/{id}/run…`, used by the Airflow and Dagster integrations)
+and current plural paths (`/projects/{id}/runs…`) call the same functions; only the
+`runStatusUrl` differs, pointing back into the family the client used.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+
+from runyard.api import wire
+from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.tracing import current_trace_id
+from runyard.domain.run_status import RunStatus, RunTrigger
+from runyard.services.runs import TriggerRequest
+from runyard.store.runs import RunEventRow, RunRow
+
+router = APIRouter(tags=["runs"])
+
+Family = Literal["singular", "plural"]
+
+
+def status_url(base: str, family: Family, project_id: str, run_id: str) -> str:
+    if family == "singular":
+        return f"{base}/api/v1/project/{project_id}/run/{run_id}"
+    return f"{base}/api/v1/projects/{project_id}/runs/{run_id}"
+
+
+def run_page_url(base: str, project_id: str, run_id: str) -> str:
+    return f"{base}/app/projects/{project_id}/runs/{run_id}"
+
+
+def run_out(
+    run: RunRow, base: str, now: datetime, events: list[RunEventRow] | None = None
+) -> wire.ProjectRun:
+    # startTime is when the run was accepted, so it is never null (prefect-hex requires
+    # it); the kernel's own start is the extension field kernelStartTime.
+    end = run.ended_at
+    elapsed = int(((end or now) - run.created_at).total_seconds() * 1000)
+    return wire.ProjectRun(
+        projectId=run.project_id,
+        projectVersion=run.project_version,
+        runId=run.id,
+        runUrl=run_page_url(base, run.project_id, run.id),
+        status=run.status,
+        runTrigger=run.trigger,
+        startTime=wire.format_ts(run.created_at),
+        endTime=wire.format_ts(end),
+        elapsedTime=max(elapsed, 0),
+        traceId=run.trace_id,
+        stateEvents=None
+        if events is None
+        else [
+            wire.StateEvent(type=e.type, value=e.value, timestamp=wire.format_ts(e.at) or "")
+            for e in events
+        ],
+        inputParams=run.input_params,
+        error=wire.RunError(**run.error) if run.error else None,
+        scheduleId=run.schedule_id,
+        scheduledFor=wire.format_ts(run.scheduled_for),
+        kernelStartTime=wire.format_ts(run.started_at),
+    )
+
+
+def _trigger(
+    family: Family,
+) -> Callable[..., wire.RunTriggered]:
+    def trigger(
+        projectId: uuid.UUID,
+        actor: ActorDep,
+        services: ServicesDep,
+        response: Response,
+        body: Annotated[wire.RunProjectBody | None, Body()] = None,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                max_length=255,
+                description="Runyard extension: the same key for the same project within "
+                "24 hours returns the same run instead of starting another.",
+            ),
+        ] = None,
+    ) -> wire.RunTriggered:
+        body = body or wire.RunProjectBody()
+        request = TriggerRequest(
+            input_params=body.inputParams,
+            dry_run=body.dryRun,
+            update_cache=body.updateCache,
+            update_published_results=body.updatePublishedResults,
+            use_cached_sql_results=body.useCachedSqlResults,
+            view_id=body.viewId,
+            notifications=[n.model_dump(exclude_none=True) for n in body.notifications or []],
+            idempotency_key=idempotency_key,
+            trigger=RunTrigger.API,
+            trace_id=current_trace_id(),
+        )
+        triggered = services.runs.trigger(actor, str(projectId), request)
+        run = triggered.run
+        if triggered.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return wire.RunTriggered(
+            projectId=run.project_id,
+            runId=run.id,
+            runUrl=run_page_url(services.public_url, run.project_id, run.id),
+            runStatusUrl=status_url(services.public_url, family, run.project_id, run.id),
+            traceId=run.trace_id,
+            projectVersion=run.project_version,
+        )
+
+    return trigger
+
+
+def get_run_status(
+    projectId: uuid.UUID,
+    runId: uuid.UUID,
+    actor: ActorDep,
+    services: ServicesDep,
+    expanded: Annotated[
+        bool, Header(alias="enable-expanded-stats", description="Add stateEvents")
+    ] = False,
+) -> wire.ProjectRun:
+    detail = services.runs.get(actor, str(projectId), str(runId), events=expanded)
+    return run_out(
+        detail.run,
+        services.public_url,
+        services.runs.now(),
+        detail.events if expanded else None,
+    )
+
+
+def list_runs(
+    request: Request,
+    projectId: uuid.UUID,
+    actor: ActorDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    statusFilter: RunStatus | None = None,
+    runTriggerFilter: Literal["API", "SCHEDULED", "APP_REFRESH", "ALL"] | None = None,
+) -> wire.RunList:
+    trigger = None if runTriggerFilter in (None, "ALL") else RunTrigger(runTriggerFilter)
+    runs = services.runs.list(
+        actor,
+        str(projectId),
+        status=statusFilter,
+        trigger=trigger,
+        limit=limit + 1,
+        offset=offset,
+    )
+    more = len(runs) > limit
+    runs = runs[:limit]
+    now = services.runs.now()
+
+    def page(new_offset: int) -> str:
+        query: dict[str, Any] = {k: v for k, v in request.query_params.items() if k != "offset"}
+        query["offset"] = new_offset
+        return f"{services.public_url}{request.url.path}?{urlencode(query)}"
+
+    return wire.RunList(
+        runs=[run_out(run, services.public_url, now) for run in runs],
+        nextPage=page(offset + limit) if more else None,
+        previousPage=page(max(offset - limit, 0)) if offset > 0 else None,
+        traceId=current_trace_id(),
+    )
+
+
+def cancel_run(
+    projectId: uuid.UUID, runId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> Response:
+    services.runs.cancel(actor, str(projectId), str(runId))
+    return Response(status_code=204)
+
+
+def _artifact(name: str, media_type: str) -> Callable[..., Response]:
+    def artifact(
+        projectId: uuid.UUID, runId: uuid.UUID, actor: ActorDep, services: ServicesDep
+    ) -> Response:
+        stored_type, content = services.runs.artifact(actor, str(projectId), str(runId), name)
+        # A notebook's HTML can carry any script its outputs produced: serve it sandboxed so
+        # it cannot act with the reader's session on this origin.
+        headers = {"Content-Security-Policy": "sandbox"} if name == "html" else None
+        return Response(content=content, media_type=stored_type, headers=headers)
+
+    artifact.__name__ = f"get_run_{name}"
+    return artifact
+
+
+for _family, _one, _many in (
+    ("plural", "/projects/{projectId}/runs/{runId}", "/projects/{projectId}/runs"),
+    ("singular", "/project/{projectId}/run/{runId}", "/project/{projectId}/run"),
+):
+    _suffix = "" if _family == "plural" else " (legacy path)"
+    router.add_api_route(
+        _many,
+        _trigger(_family),  # type: ignore[arg-type]
+        methods=["POST"],
+        status_code=201,
+        response_model=wire.RunTriggered,
+        summary="RunProject" + _suffix,
+        responses={422: {"model": wire.InvalidParamBody}},
+        operation_id=f"RunProject_{_family}",
+    )
+    router.add_api_route(
+        _one,
+        get_run_status,
+        methods=["GET"],
+        response_model=wire.ProjectRun,
+        summary="GetRunStatus" + _suffix,
+        operation_id=f"GetRunStatus_{_family}",
+    )
+    router.add_api_route(
+        _one,
+        cancel_run,
+        methods=["DELETE"],
+        status_code=204,
+        response_class=Response,
+        summary="CancelRun" + _suffix,
+        operation_id=f"CancelRun_{_family}",
+    )
+
+router.add_api_route(
+    "/projects/{projectId}/runs",
+    list_runs,
+    methods=["GET"],
+    response_model=wire.RunList,
+    summary="GetProjectRuns",
+    operation_id="GetProjectRuns_plural",
+)
+router.add_api_route(
+    "/project/{projectId}/runs",
+    list_runs,
+    methods=["GET"],
+    response_model=wire.RunList,
+    summary="GetProjectRuns (legacy path)",
+    operation_id="GetProjectRuns_singular",
+)
+
+for _name, _media in (
+    ("notebook", "application/x-ipynb+json"),
+    ("html", "text/html"),
+    ("log", "text/plain"),
+):
+    router.add_api_route(
+        f"/projects/{{projectId}}/runs/{{runId}}/{_name}",
+        _artifact(_name, _media),
+        methods=["GET"],
+        response_class=Response,
+        summary=f"Run {_name} (Runyard extension)",
+        responses={200: {"content": {_media: {}}}},
+        operation_id=f"GetRun_{_name}",
+    )

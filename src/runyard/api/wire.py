@@ -1,0 +1,256 @@
+"""Wire models: the JSON shapes of Hex's API v1 and of Runyard's extensions.
+
+Field names follow `shared/api/hex-api-v1.md` exactly (camelCase). Timestamps go out as
+`YYYY-MM-DDTHH:MM:SS.mmmZ`: DataHub's client parses that fixed format and nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def format_ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class StrictWire(BaseModel):
+    """Request bodies whose contract forbids unknown fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+class ErrorIssue(Wire):
+    message: str
+
+
+class ErrorBody(Wire):
+    """One superset body for every error, so each client finds the keys it reads."""
+
+    code: str
+    message: str
+    issues: list[ErrorIssue] = Field(default_factory=list)
+    reason: str
+    details: str | None = None
+    traceId: str
+
+
+class InvalidParamItem(Wire):
+    paramName: str
+    paramValue: str
+    dataType: str
+    inputCellType: str
+
+
+class InvalidParamBody(ErrorBody):
+    invalid: list[InvalidParamItem]
+    notFound: list[str]
+
+
+# -- projects ----------------------------------------------------------------------------
+
+
+class Email(Wire):
+    email: str
+
+
+class Named(Wire):
+    name: str
+
+
+class Category(Wire):
+    name: str
+    description: str | None = None
+
+
+class Reviews(Wire):
+    required: bool = False
+
+
+class AppViews(Wire):
+    lastThirtyDays: int = 0
+    lastFourteenDays: int = 0
+    lastSevenDays: int = 0
+    allTime: int = 0
+
+
+class Analytics(Wire):
+    publishedResultsUpdatedAt: str | None = None
+    lastViewedAt: str | None = None
+    appViews: AppViews = Field(default_factory=AppViews)
+
+
+class HexSchedule(Wire):
+    cadence: Literal["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "CUSTOM"]
+    enabled: bool
+    hourly: dict[str, Any] | None
+    daily: dict[str, Any] | None
+    weekly: dict[str, Any] | None
+    monthly: dict[str, Any] | None
+    custom: dict[str, Any] | None
+
+
+class ParameterOut(Wire):
+    """Runyard extension: the inputs a published version declares."""
+
+    name: str
+    dataType: str
+    inputCellType: str
+    default: Any = None
+    nullable: bool = False
+    annotation: str | None = None
+
+
+class Project(Wire):
+    id: str
+    title: str
+    description: str | None
+    type: Literal["PROJECT", "COMPONENT"]
+    creator: Email
+    owner: Email
+    status: Named | None
+    categories: list[Category]
+    reviews: Reviews
+    analytics: Analytics
+    lastEditedAt: str
+    lastPublishedAt: str | None
+    createdAt: str
+    archivedAt: str | None
+    trashedAt: str | None
+    schedules: list[HexSchedule]
+    # Runyard extensions (optional, new fields only):
+    latestVersion: int | None = None
+    parameters: list[ParameterOut] = Field(default_factory=list)
+    runTimeoutSeconds: float | None = None
+
+
+class Pagination(Wire):
+    after: str | None
+    before: str | None
+
+
+class ProjectList(Wire):
+    values: list[Project]
+    pagination: Pagination
+
+
+class CreateProjectBody(StrictWire):
+    title: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=20_000)
+
+
+class UpdateProjectBody(StrictWire):
+    status: str | None = Field(default=None, max_length=200)
+    runTimeoutSeconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
+
+
+class PublishedVersionOut(Wire):
+    projectId: str
+    version: int
+    publishedAt: str
+    parameters: list[ParameterOut]
+
+
+class ImportResult(Wire):
+    project: Project
+    publishedVersion: int | None
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+class NotificationType(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    ALL = "ALL"
+
+
+class ProjectRunNotification(Wire):
+    model_config = ConfigDict(extra="allow")
+
+    type: NotificationType
+    includeSuccessScreenshot: bool = False
+    screenshotFormat: Literal["png", "pdf"] | list[Literal["png", "pdf"]] | None = None
+    slackChannelIds: list[str] | None = None
+    userIds: list[str] | None = None
+    groupIds: list[str] | None = None
+    subject: str | None = None
+    body: str | None = None
+
+
+class RunProjectBody(Wire):
+    """Hex's RunProjectRequestBody. Unknown fields are ignored, as Hex does."""
+
+    inputParams: dict[str, Any] | None = None
+    dryRun: bool = False
+    updateCache: bool | None = None
+    updatePublishedResults: bool | None = None
+    useCachedSqlResults: bool | None = None
+    viewId: str | None = None
+    notifications: list[ProjectRunNotification] | None = None
+
+
+class RunTriggered(Wire):
+    projectId: str
+    runId: str
+    runUrl: str
+    runStatusUrl: str
+    traceId: str
+    projectVersion: int
+
+
+class StateEvent(Wire):
+    type: str
+    value: str
+    timestamp: str
+
+
+class RunError(Wire):
+    """Runyard extension: why a run did not complete, and where."""
+
+    message: str
+    cellIndex: int | None = None
+    cellId: str | None = None
+    ename: str | None = None
+    evalue: str | None = None
+    traceback: list[str] | None = None
+
+
+class ProjectRun(Wire):
+    projectId: str
+    projectVersion: int
+    runId: str
+    runUrl: str
+    status: str
+    runTrigger: str
+    startTime: str | None
+    endTime: str | None
+    elapsedTime: int | None
+    traceId: str
+    stateEvents: list[StateEvent] | None = None
+    # Runyard extensions:
+    inputParams: dict[str, Any] = Field(default_factory=dict)
+    error: RunError | None = None
+    scheduleId: str | None = None
+    scheduledFor: str | None = None
+    kernelStartTime: str | None = None
+
+
+class RunList(Wire):
+    runs: list[ProjectRun]
+    nextPage: str | None
+    previousPage: str | None
+    traceId: str

@@ -1,0 +1,163 @@
+"""The composition root: the only place concrete classes are chosen and wired together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from runyard import __doc__ as package_doc
+from runyard.api import errors as api_errors
+from runyard.api.tracing import TraceIdMiddleware
+from runyard.api.v1 import projects as projects_api
+from runyard.api.v1 import runs as runs_api
+from runyard.auth.keys import load_or_create_secret_key
+from runyard.config import ExecutorKind, Settings
+from runyard.executor.base import Executor
+from runyard.executor.local import LocalExecutor
+from runyard.scheduler.loop import Scheduler
+from runyard.services.container import Services
+from runyard.services.execution import (
+    ExecutionService,
+    ExecutionSettings,
+    worker_is_alive,
+    worker_prefix_of_this_host,
+)
+from runyard.services.identity import Bootstrap, IdentityService
+from runyard.services.projects import ProjectService
+from runyard.services.runs import RunLimits, RunService
+from runyard.store.db import Database, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything one server process runs: the services plus its background machinery."""
+
+    settings: Settings
+    db: Database
+    services: Services
+    executor: Executor
+    execution: ExecutionService
+    scheduler: Scheduler
+    bootstrap: Bootstrap | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, *, scheduler: bool = True) -> None:
+        """Recover from a previous crash, then start the executor and the scheduler loop."""
+        now = utcnow()
+        ended = self.services.runs.end_orphans(worker_prefix_of_this_host(), worker_is_alive, now)
+        if ended:
+            log.warning("ended %d run(s) left RUNNING by a previous server process", ended)
+        self.executor.start()
+        requeued = self.services.runs.ring_all_pending(now)
+        if requeued:
+            log.info("picked up %d pending run(s)", requeued)
+        if scheduler:
+            thread = threading.Thread(
+                target=self.scheduler.run_forever,
+                args=(self._stopping, self.settings.scheduler_interval_seconds),
+                name="runyard-scheduler",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.executor.stop()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    if migrate:
+        upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    key = load_or_create_secret_key(settings.secret_key, settings.home)
+    identity = IdentityService(db, key, utcnow)
+    projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
+    execution = ExecutionService(
+        db,
+        utcnow,
+        ExecutionSettings(
+            lease_seconds=settings.lease_seconds,
+            allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
+            kernel_name=settings.kernel_name,
+        ),
+    )
+    executor = _executor(settings, execution)
+    runs = RunService(
+        db,
+        projects,
+        executor,
+        utcnow,
+        RunLimits(
+            default_timeout_seconds=settings.run_timeout_seconds,
+            allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
+        ),
+    )
+    services = Services(
+        identity=identity,
+        projects=projects,
+        runs=runs,
+        public_url=settings.resolved_public_url,
+    )
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        services=services,
+        executor=executor,
+        execution=execution,
+        scheduler=Scheduler(runs, utcnow),
+    )
+    runtime.bootstrap = identity.bootstrap(settings.admin_email, settings.bootstrap_token)
+    return runtime
+
+
+def _executor(settings: Settings, execution: ExecutionService) -> Executor:
+    assert settings.executor is ExecutorKind.LOCAL
+    return LocalExecutor(execution.execute, settings.max_concurrent_kernels)
+
+
+def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
+    """The ASGI app. With `background`, its lifespan starts and stops the runtime."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if background:
+            runtime.start()
+        try:
+            yield
+        finally:
+            if background:
+                runtime.stop()
+
+    app = FastAPI(
+        title="Runyard",
+        version="0.1.0",
+        description=(package_doc or "")
+        + "\n\nServes Hex's API v1 under `/api/v1`, plus Runyard's extensions.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.services = runtime.services
+    app.state.runtime = runtime
+    api_errors.install(app)
+    app.add_middleware(TraceIdMiddleware)
+    app.include_router(projects_api.router, prefix="/api/v1")
+    app.include_router(runs_api.router, prefix="/api/v1")
+    return app

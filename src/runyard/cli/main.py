@@ -1,0 +1,303 @@
+"""The `runyard` command: serve, and talk to a server by URL and token."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from runyard.client import ApiError, RunyardClient
+
+app = typer.Typer(
+    help="Runyard: run data notebooks on schedules and on demand.", no_args_is_help=True
+)
+projects_app = typer.Typer(help="Import, list and publish projects.", no_args_is_help=True)
+runs_app = typer.Typer(help="Trigger, watch, list and cancel runs.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+app.add_typer(runs_app, name="runs")
+
+console = Console()
+errors = Console(stderr=True)
+
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="RUNYARD_URL", help="Base URL of the Runyard server.")
+]
+TokenOption = Annotated[
+    str, typer.Option("--token", envvar="RUNYARD_TOKEN", help="API token (hxtw_… or hxtp_…).")
+]
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _client(url: str, token: str) -> RunyardClient:
+    if not token:
+        errors.print("[red]No token: pass --token or set RUNYARD_TOKEN.[/red]")
+        raise typer.Exit(2)
+    return RunyardClient(url, token)
+
+
+def _fail(error: ApiError) -> typer.Exit:
+    errors.print(f"[red]Error {error}[/red]")
+    return typer.Exit(1)
+
+
+def _print_json(data: Any) -> None:
+    console.print_json(json.dumps(data))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (RUNYARD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (RUNYARD_PORT).")] = None,
+) -> None:
+    """Run the API, the scheduler and the local executor in one process tree."""
+    import uvicorn
+
+    from runyard.app import build_runtime, create_app
+    from runyard.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = Settings(**overrides)
+    runtime = build_runtime(settings)
+    if runtime.bootstrap and runtime.bootstrap.token:
+        console.print(
+            f"Created the first admin [bold]{runtime.bootstrap.admin_email}[/bold] and a "
+            "workspace token. It is shown only this once; keep it:\n\n"
+            f"    [bold green]{runtime.bootstrap.token}[/bold green]\n\n"
+            f"    export RUNYARD_URL={settings.resolved_public_url}\n"
+            f"    export RUNYARD_TOKEN={runtime.bootstrap.token}\n",
+            soft_wrap=True,
+        )
+    console.print(
+        f"Runyard listening on http://{settings.host}:{settings.port} "
+        f"(store: {settings.resolved_database_url})"
+    )
+    uvicorn.run(
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (the server also does this on start)."""
+    from runyard.config import Settings
+    from runyard.store.db import upgrade
+
+    settings = Settings()
+    upgrade(settings.resolved_database_url)
+    console.print(f"Store at {settings.resolved_database_url} is up to date.")
+
+
+# -- projects ------------------------------------------------------------------------------
+
+
+@projects_app.command("import")
+def projects_import(
+    notebook: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    publish: Annotated[bool, typer.Option(help="Publish version 1 right away.")] = False,
+    title: Annotated[str | None, typer.Option(help="Project title.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """Create a project from a Jupyter notebook."""
+    with _client(url, token) as client:
+        try:
+            result = client.import_notebook(notebook, publish=publish, title=title)
+        except ApiError as error:
+            raise _fail(error) from error
+    project = result["project"]
+    console.print(f"Project [bold]{project['title']}[/bold] {project['id']}")
+    if result.get("publishedVersion"):
+        console.print(f"Published version {result['publishedVersion']}")
+
+
+@projects_app.command("list")
+def projects_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
+    """List projects."""
+    table = Table("id", "title", "version", "last published")
+    with _client(url, token) as client:
+        try:
+            for project in client.projects():
+                table.add_row(
+                    project["id"],
+                    project["title"],
+                    str(project.get("latestVersion") or "-"),
+                    project.get("lastPublishedAt") or "-",
+                )
+        except ApiError as error:
+            raise _fail(error) from error
+    console.print(table)
+
+
+@projects_app.command("publish")
+def projects_publish(
+    project_id: str,
+    notebook: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Replace the draft with this first."),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """Publish the project's draft as its next version."""
+    with _client(url, token) as client:
+        try:
+            if notebook:
+                client.put_notebook(project_id, notebook)
+            version = client.publish(project_id)
+        except ApiError as error:
+            raise _fail(error) from error
+    console.print(f"Published version {version['version']}")
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """`k=v` pairs: values that look like JSON arrays or objects are parsed, everything else
+    is sent as a string and coerced by the server to the parameter's declared type."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--param")
+        value: Any = raw
+        if raw[:1] in "[{":
+            try:
+                value = json.loads(raw)
+            except ValueError as error:
+                raise typer.BadParameter(f"{name}: invalid JSON: {error}") from error
+        values[name] = value
+    return values
+
+
+@runs_app.command("trigger")
+def runs_trigger(
+    project_id: str,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Input parameter NAME=VALUE.")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the run ends.")] = False,
+    idempotency_key: Annotated[str | None, typer.Option(help="Idempotency-Key header.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """Trigger a run of the project's published version."""
+    params = parse_params(param or [])
+    with _client(url, token) as client:
+        try:
+            run = client.trigger(project_id, params, idempotency_key=idempotency_key)
+            console.print(f"Run {run['runId']} (version {run['projectVersion']})")
+            if not wait:
+                return
+            final = _wait_with_progress(client, project_id, run["runId"])
+        except ApiError as error:
+            raise _fail(error) from error
+    _print_status(final)
+    if final["status"] != "COMPLETED":
+        raise typer.Exit(1)
+
+
+def _wait_with_progress(client: RunyardClient, project_id: str, run_id: str) -> dict[str, Any]:
+    with console.status("PENDING…") as spinner:
+
+        def show(current: dict[str, Any]) -> None:
+            seconds = (current.get("elapsedTime") or 0) / 1000
+            spinner.update(f"{current['status']} · {seconds:.1f}s")
+
+        return client.wait(project_id, run_id, poll_seconds=0.3, on_poll=show)
+
+
+def _print_status(run: dict[str, Any]) -> None:
+    colour = {"COMPLETED": "green", "RUNNING": "cyan", "PENDING": "yellow"}.get(
+        run["status"], "red"
+    )
+    seconds = (run.get("elapsedTime") or 0) / 1000
+    console.print(f"[{colour}]{run['status']}[/{colour}] run {run['runId']} in {seconds:.2f}s")
+    if run.get("error"):
+        console.print(f"[red]{run['error'].get('message')}[/red]")
+
+
+@runs_app.command("status")
+def runs_status(
+    project_id: str,
+    run_id: str,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+) -> None:
+    """Show a run's status."""
+    with _client(url, token) as client:
+        try:
+            run = client.status(project_id, run_id)
+        except ApiError as error:
+            raise _fail(error) from error
+    _print_json(run) if as_json else _print_status(run)
+
+
+@runs_app.command("list")
+def runs_list(
+    project_id: str,
+    limit: int = 25,
+    offset: int = 0,
+    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """List a project's runs, newest first."""
+    with _client(url, token) as client:
+        try:
+            page = client.runs(project_id, limit=limit, offset=offset, status=status)
+        except ApiError as error:
+            raise _fail(error) from error
+    table = Table("run", "status", "trigger", "started", "ms")
+    for run in page["runs"]:
+        table.add_row(
+            run["runId"],
+            run["status"],
+            run["runTrigger"],
+            run["startTime"] or "-",
+            str(run["elapsedTime"]),
+        )
+    console.print(table)
+
+
+@runs_app.command("cancel")
+def runs_cancel(
+    project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
+) -> None:
+    """Cancel a pending or running run."""
+    with _client(url, token) as client:
+        try:
+            client.cancel(project_id, run_id)
+        except ApiError as error:
+            raise _fail(error) from error
+    console.print(f"Cancelled run {run_id}")
+
+
+@runs_app.command("log")
+def runs_log(
+    project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
+) -> None:
+    """Print a finished run's log."""
+    with _client(url, token) as client:
+        try:
+            text = client.artifact(project_id, run_id, "log")
+        except ApiError as error:
+            raise _fail(error) from error
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    app()

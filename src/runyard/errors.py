@@ -1,0 +1,120 @@
+"""Domain errors: they carry data, and one handler per medium turns them into a response.
+
+Nothing here knows about HTTP. `api/errors.py` maps each class to a status code and Hex's
+superset error body; the CLI prints them. Subclass the closest kind rather than inventing a
+status in a service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RunyardError(Exception):
+    """Base of every error the services raise on purpose."""
+
+    def __init__(self, message: str, *, issues: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.issues = list(issues)
+
+
+class BadRequest(RunyardError):
+    """The request is malformed or contradicts itself (Hex answers 400)."""
+
+
+class Unprocessable(RunyardError):
+    """The request is well formed but cannot be carried out as asked (Hex answers 422)."""
+
+
+class NotFound(RunyardError):
+    """The thing does not exist, or the actor may not know that it does."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class Conflict(RunyardError):
+    """The request conflicts with the current state (a duplicate name, say)."""
+
+
+class Unauthenticated(RunyardError):
+    """No credentials, or credentials that are not (or no longer) valid."""
+
+
+class Forbidden(RunyardError):
+    """The actor is known but may not do this."""
+
+
+class PayloadTooLarge(RunyardError):
+    """The request body is larger than the configured limit."""
+
+
+class ServiceUnavailable(RunyardError):
+    """A dependency the request needs is not available right now."""
+
+
+@dataclass(frozen=True)
+class InvalidParam:
+    """One input parameter whose value does not fit its declared type."""
+
+    param_name: str
+    param_value: Any
+    data_type: str
+    input_cell_type: str
+    reason: str
+
+
+@dataclass
+class InvalidInputParams(RunyardError):
+    """Run inputs that name unknown parameters or carry values of the wrong type."""
+
+    invalid: list[InvalidParam] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        parts = [f"inputParams.{p.param_name}: {p.reason}" for p in self.invalid]
+        parts += [f"inputParams.{name}: no such input parameter" for name in self.not_found]
+        RunyardError.__init__(self, "Invalid input parameters", issues=parts)
+
+
+class InvalidNotebook(Unprocessable):
+    """An uploaded notebook is not a valid Jupyter notebook, or its parameters cell is not
+    plain literal assignments."""
+
+
+class ProjectNotPublished(Unprocessable):
+    def __init__(self, project_id: str) -> None:
+        super().__init__("This project has not been published")
+        self.project_id = project_id
+
+
+class RunNotCancellable(Unprocessable):
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"Run {run_id} is already {status} and cannot be cancelled")
+        self.run_id = run_id
+        self.status = status
+
+
+class ArtifactNotReady(NotFound):
+    def __init__(self, run_id: str, artifact: str) -> None:
+        RunyardError.__init__(self, f"Run {run_id} has no {artifact} yet")
+        self.kind = "artifact"
+        self.ident = artifact
+
+
+@dataclass
+class InvalidField(RunyardError):
+    """A field of the request has a value the domain rejects (an unknown time zone, say)."""
+
+    field_name: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        RunyardError.__init__(
+            self, f"{self.field_name}: {self.reason}", issues=[f"{self.field_name}: {self.reason}"]
+        )

@@ -1,0 +1,117 @@
+"""Renderings of an executed notebook that a run keeps next to it."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbconvert import HTMLExporter
+
+logger = logging.getLogger(__name__)
+
+# Preferred first. "lab" is nbconvert's default and ships with it (under sys.prefix's
+# share/jupyter); "basic" is the bare body without page chrome.
+_TEMPLATES = ("lab", "basic")
+
+# An exporter is costly to build (its Jinja environment compiles templates: ~0.1 s) and
+# cheap to reuse (~10 ms a render), but nbconvert does not promise it is thread-safe:
+# keep one per thread and template.
+_exporters = threading.local()
+
+
+def render_html(notebook: Mapping[str, Any]) -> str:
+    """Return a standalone HTML page of `notebook` (an nbformat v4 dict), outputs included.
+
+    Never raises for a notebook that renders badly or an nbconvert template that is not
+    installed: it falls back to the "basic" template, then to a minimal escaped rendering,
+    because a missing rendering must not cost a run its result.
+    """
+    for template in _TEMPLATES:
+        try:
+            return _render(notebook, template)
+        except Exception:
+            # Broad on purpose: see the docstring. The traceback is logged, not lost.
+            logger.exception("nbconvert could not render HTML with template %r", template)
+    return render_minimal_html(notebook)
+
+
+def _render(notebook: Mapping[str, Any], template: str) -> str:
+    # Imported here: nbconvert takes over a second to import, which processes that only
+    # read results (the API, the scheduler) should not pay.
+    import nbformat
+
+    exporter = _exporter(template)
+    node = nbformat.from_dict(_with_unique_cell_ids(notebook))  # type: ignore[no-untyped-call]
+    body, _resources = exporter.from_notebook_node(node)
+    return str(body)
+
+
+def _with_unique_cell_ids(notebook: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of `notebook` in which every cell has an id of its own, if its format
+    (4.5 and later) requires ids.
+
+    nbconvert repairs missing or duplicate ids too, but warns each time; a notebook written
+    by older tools is common enough that the warning would be noise.
+    """
+    result = dict(notebook)
+    if (result.get("nbformat", 4), result.get("nbformat_minor", 0)) < (4, 5):
+        return result
+    seen: set[str] = set()
+    cells = []
+    for cell in result.get("cells", []):
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or cell_id in seen:
+            cell = {**cell, "id": uuid.uuid4().hex}
+        seen.add(cell["id"])
+        cells.append(cell)
+    result["cells"] = cells
+    return result
+
+
+def _exporter(template: str) -> HTMLExporter:
+    from nbconvert import HTMLExporter
+
+    cache: dict[str, HTMLExporter] | None = getattr(_exporters, "by_template", None)
+    if cache is None:
+        cache = _exporters.by_template = {}
+    if template not in cache:
+        cache[template] = HTMLExporter(template_name=template)  # type: ignore[no-untyped-call]
+    return cache[template]
+
+
+def render_minimal_html(notebook: Mapping[str, Any]) -> str:
+    """Return a plain HTML page of the cells' sources and text outputs, everything escaped."""
+    parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Notebook</title>']
+    parts.append("</head><body>")
+    for cell in notebook.get("cells", []):
+        source = _text(cell.get("source", ""))
+        parts.append(f'<div class="cell {html.escape(str(cell.get("cell_type", "")))}">')
+        parts.append(f"<pre>{html.escape(source)}</pre>")
+        for output in cell.get("outputs", []):
+            parts.append(f'<pre class="output">{html.escape(_output_text(output))}</pre>')
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _output_text(output: Mapping[str, Any]) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _text(output.get("text", ""))
+    if kind == "error":
+        return f"{output.get('ename', '')}: {output.get('evalue', '')}"
+    data = output.get("data", {})
+    if "text/plain" in data:
+        return _text(data["text/plain"])
+    return json.dumps(sorted(data))
+
+
+def _text(value: Any) -> str:
+    # nbformat allows multi-line strings to be stored as lists of lines.
+    return "".join(value) if isinstance(value, list) else str(value)

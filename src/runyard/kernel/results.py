@@ -1,0 +1,78 @@
+"""The plain values a kernel run takes and gives back.
+
+Nothing here knows how a notebook is executed; these are the only types the worker and the
+services need to see, so importing them is cheap (no Jupyter imports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunOutcome(StrEnum):
+    """How a run ended, as far as the kernel runner can tell."""
+
+    COMPLETED = "COMPLETED"
+    ERRORED = "ERRORED"
+    KILLED = "KILLED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+@dataclass(frozen=True)
+class KernelJob:
+    """Everything one run needs, as plain values.
+
+    `notebook` is an nbformat v4 notebook as a JSON dict; the runner never mutates it.
+    `parameters` are already validated plain values (None, bool, int, float, str, and lists
+    and dicts of them). `timeout_seconds` bounds the whole run, kernel start included; None
+    means no limit. `cwd` is the kernel's working directory; when None the run gets a fresh
+    temporary directory that is removed afterwards. `extra_env` is added to (and overrides)
+    the environment of this process for the kernel.
+    """
+
+    notebook: Mapping[str, Any]
+    parameters: Mapping[str, Any]
+    timeout_seconds: float | None = None
+    kernel_name: str = "python3"
+    cwd: str | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds is not None and not self.timeout_seconds > 0:
+            raise ValueError(f"timeout_seconds must be positive, got {self.timeout_seconds!r}")
+
+
+@dataclass(frozen=True)
+class CellError:
+    """The exception a cell raised. `cell_index` counts cells of the executed notebook (the
+    injected parameters cell included), from 0; `traceback` lines carry no ANSI colours."""
+
+    cell_index: int
+    cell_id: str | None
+    ename: str
+    evalue: str
+    traceback: list[str]
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """What a run produced, whatever its outcome.
+
+    `executed_notebook` holds the outputs of the cells that ran, also when the run failed or
+    was stopped. `log` is the run's timestamped log (runner events and the cells' stdout and
+    stderr). `error` is set only when a cell raised; `reason` explains every outcome other
+    than COMPLETED in words fit for a user.
+    """
+
+    outcome: RunOutcome
+    executed_notebook: dict[str, Any]
+    html: str
+    log: str
+    error: CellError | None
+    reason: str | None
+    started_at: datetime
+    ended_at: datetime

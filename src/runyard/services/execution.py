@@ -1,0 +1,258 @@
+"""Executing one run: claim it, drive a fresh kernel, keep the lease, record the outcome.
+
+The same code path serves the local executor and Celery workers; the kernel runner below it
+knows nothing of the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from runyard.domain.run_status import RunStatus
+from runyard.kernel.runner import KernelControl, KernelJob, KernelResult, RunOutcome, run_notebook
+from runyard.store import projects as project_store
+from runyard.store import runs as store
+from runyard.store.db import Database
+from runyard.store.runs import RunRow
+
+log = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    """`host:pid:nonce`: the host and pid let a restarted server recognise its dead runs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def worker_prefix_of_this_host() -> str:
+    return f"{socket.gethostname()}:"
+
+
+def worker_is_alive(worker: str) -> bool:
+    """True if `worker` (an id from new_worker_id on this host) may still be running."""
+    try:
+        _host, pid, _nonce = worker.split(":")
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid() or worker == _CURRENT_WORKER_ID
+
+
+_CURRENT_WORKER_ID = new_worker_id()
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    lease_seconds: float
+    allocation_timeout_seconds: float
+    kernel_name: str
+    worker_id: str = _CURRENT_WORKER_ID
+
+
+class ExecutionService:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], settings: ExecutionSettings
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+
+    @property
+    def worker_id(self) -> str:
+        return self._settings.worker_id
+
+    def execute(self, run_id: str, control: KernelControl) -> RunStatus | None:
+        """Run `run_id` to a terminal status; None if another worker (or nobody) owns it."""
+        claimed = self._claim(run_id)
+        if claimed is None:
+            return None
+        run, job = claimed
+        heartbeat = _Heartbeat(self, run_id, control)
+        heartbeat.start()
+        try:
+            result = run_notebook(
+                job,
+                control,
+                on_kernel_started=lambda pid: self._record_kernel(run_id, pid),
+            )
+        finally:
+            heartbeat.stop()
+        return self._finish(run, result)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _claim(self, run_id: str) -> tuple[RunRow, KernelJob] | None:
+        now = self._clock()
+        lease = now + timedelta(seconds=self._settings.lease_seconds)
+        waited_too_long = now - timedelta(seconds=self._settings.allocation_timeout_seconds)
+        with self._db.write() as session:
+            run = store.get_run(session, run_id)
+            if run is None or run.status != RunStatus.PENDING.value:
+                return None
+            if run.created_at < waited_too_long:
+                reason = (
+                    "No kernel became available within "
+                    f"{self._settings.allocation_timeout_seconds:g}s"
+                )
+                if store.transition(
+                    session,
+                    run_id,
+                    RunStatus.UNABLE_TO_ALLOCATE_KERNEL,
+                    ended_at=now,
+                    error={"message": reason},
+                ):
+                    store.add_event(
+                        session, run_id, "STATUS", RunStatus.UNABLE_TO_ALLOCATE_KERNEL.value, now
+                    )
+                return None
+            # The claim: only one worker's UPDATE can match the PENDING guard.
+            if not store.transition(
+                session,
+                run_id,
+                RunStatus.RUNNING,
+                worker=self._settings.worker_id,
+                lease_until=lease,
+                started_at=now,
+            ):
+                return None
+            store.add_event(session, run_id, "STATUS", RunStatus.RUNNING.value, now)
+            version = project_store.get_version(session, run.project_id, run.project_version)
+            if version is None:
+                store.transition(
+                    session,
+                    run_id,
+                    RunStatus.ERRORED,
+                    ended_at=now,
+                    error={"message": f"Project version {run.project_version} no longer exists"},
+                )
+                return None
+            job = KernelJob(
+                notebook=version.notebook,
+                parameters=run.input_params,
+                timeout_seconds=run.timeout_seconds,
+                kernel_name=self._settings.kernel_name,
+                extra_env={"RUNYARD_RUN_ID": run.id, "RUNYARD_PROJECT_ID": run.project_id},
+            )
+        return run, job
+
+    def _record_kernel(self, run_id: str, pid: int) -> None:
+        now = self._clock()
+        with self._db.write() as session:
+            run = store.get_run(session, run_id)
+            if run is not None:
+                run.kernel_pid = pid
+                store.add_event(session, run_id, "KERNEL_STARTED", f"pid {pid}", now)
+
+    def _finish(self, run: RunRow, result: KernelResult) -> RunStatus | None:
+        now = self._clock()
+        with self._db.write() as session:
+            current = store.get_run(session, run.id)
+            # KILLED means "someone cancelled it": only the flag in the store says so. A kernel
+            # killed for any other reason (shutdown, lost lease) is an error with a reason.
+            cancelled = bool(current and current.cancel_requested)
+            status, error = _status_of(result, cancelled)
+            store.save_artifact(
+                session,
+                run.id,
+                "notebook",
+                "application/x-ipynb+json",
+                json.dumps(result.executed_notebook).encode(),
+                now,
+            )
+            store.save_artifact(
+                session, run.id, "html", "text/html; charset=utf-8", result.html.encode(), now
+            )
+            store.save_artifact(
+                session, run.id, "log", "text/plain; charset=utf-8", result.log.encode(), now
+            )
+            done = store.transition(
+                session,
+                run.id,
+                status,
+                extra_where=[RunRow.worker == self._settings.worker_id],
+                ended_at=now,
+                error=error,
+                lease_until=None,
+            )
+            if not done:
+                # Reaped while we ran (lost lease); the artifacts are still worth keeping.
+                return None
+            store.add_event(session, run.id, "STATUS", status.value, now)
+            if status is RunStatus.COMPLETED and run.options.get("updatePublishedResults"):
+                project = project_store.get_project(session, run.project_id)
+                if project is not None:
+                    project.published_results_updated_at = now
+                    project.published_results_run_id = run.id
+        return status
+
+    # -- heartbeat support -----------------------------------------------------------------
+
+    def renew(self, run_id: str) -> tuple[bool, bool]:
+        """Renew the lease; return (still ours, cancel requested)."""
+        lease = self._clock() + timedelta(seconds=self._settings.lease_seconds)
+        with self._db.write() as session:
+            ours = store.renew_lease(session, run_id, self._settings.worker_id, lease)
+            run = store.get_run(session, run_id)
+            return ours, bool(run and run.cancel_requested)
+
+
+def _status_of(result: KernelResult, cancelled: bool) -> tuple[RunStatus, dict[str, Any] | None]:
+    if result.outcome is RunOutcome.COMPLETED:
+        return RunStatus.COMPLETED, None
+    if result.outcome is RunOutcome.KILLED and cancelled:
+        return RunStatus.KILLED, {"message": result.reason or "Cancelled"}
+    error: dict[str, Any] = {"message": result.reason or result.outcome.value}
+    if result.error is not None:
+        error.update(
+            cellIndex=result.error.cell_index,
+            cellId=result.error.cell_id,
+            ename=result.error.ename,
+            evalue=result.error.evalue,
+            traceback=result.error.traceback,
+        )
+    if result.outcome is RunOutcome.KILLED:
+        error["message"] = "The run's kernel was stopped: the worker shut down or lost its lease"
+    return RunStatus.ERRORED, error
+
+
+class _Heartbeat:
+    """Renews the run's lease and watches for a cancel request from any process."""
+
+    def __init__(self, service: ExecutionService, run_id: str, control: KernelControl) -> None:
+        self._service = service
+        self._run_id = run_id
+        self._control = control
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name=f"heartbeat-{run_id[:8]}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        # Poll at least every second so a cancel from another process lands quickly.
+        interval = min(1.0, self._service._settings.lease_seconds / 3)
+        while not self._stopping.wait(interval):
+            try:
+                ours, cancel = self._service.renew(self._run_id)
+            except Exception:
+                # A database hiccup must not kill the run; the lease has slack for retries.
+                log.exception("heartbeat for run %s failed", self._run_id)
+                continue
+            if cancel or not ours:
+                self._control.cancel()

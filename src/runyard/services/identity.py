@@ -1,0 +1,107 @@
+"""Authentication and the first start: tokens in, actors out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from runyard.auth import tokens
+from runyard.domain.permissions import ALL_SCOPES, Actor, Role, Scope, TokenType
+from runyard.errors import Unauthenticated
+from runyard.store import identity as store
+from runyard.store.db import Database
+from runyard.store.identity import ApiTokenRow, UserRow
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    admin_email: str
+    token: str | None  # the new secret, when this start created it and must show it once
+
+
+class IdentityService:
+    def __init__(self, db: Database, secret_key: bytes, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._key = secret_key
+        self._clock = clock
+
+    def authenticate(self, authorization: str | None) -> Actor:
+        """Resolve an `Authorization: Bearer …` header to an actor, or raise Unauthenticated."""
+        if not authorization:
+            raise Unauthenticated("Authorization not provided")
+        scheme, _, secret = authorization.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            raise Unauthenticated("Authorization must be 'Bearer <token>'")
+        token_type = tokens.token_type_of(secret)
+        if token_type is None:
+            raise Unauthenticated("Invalid token")
+        digest = tokens.hash_token(secret, self._key)
+        now = self._clock()
+        with self._db.read() as session:
+            found = store.token_by_hash(session, digest)
+        if found is None or not tokens.same_hash(found[0].token_hash, digest):
+            raise Unauthenticated("Invalid token")
+        token, user = found
+        if token.revoked_at is not None:
+            raise Unauthenticated("Token has been revoked")
+        if token.expires_at is not None and token.expires_at <= now:
+            raise Unauthenticated("Token has expired")
+        if user.deactivated_at is not None:
+            raise Unauthenticated("User is deactivated")
+        return Actor(
+            user_id=user.id,
+            email=user.email,
+            role=Role(user.role),
+            token_id=token.id,
+            token_type=TokenType(token.type),
+            scopes=frozenset(Scope(s) for s in token.scopes if s in Scope.__members__.values()),
+        )
+
+    def bootstrap(self, admin_email: str, configured_token: str | None) -> Bootstrap:
+        """On an empty workspace, create the first admin and a workspace token with every scope.
+
+        Idempotent: a workspace that has users is left alone, except that a configured
+        bootstrap token that is not yet known is added for the first admin (automation that
+        sets RUNYARD_BOOTSTRAP_TOKEN after a first start still gets in).
+        """
+        now = self._clock()
+        with self._db.write() as session:
+            admin = store.get_user_by_email(session, admin_email)
+            created_admin = admin is None
+            if admin is None:
+                if store.count_users(session) and configured_token is None:
+                    return Bootstrap(admin_email=admin_email, token=None)
+                admin = UserRow(
+                    id=str(uuid.uuid4()),
+                    email=admin_email,
+                    name="Administrator",
+                    role=Role.ADMIN.value,
+                    created_at=now,
+                )
+                store.add(session, admin)
+            secret = configured_token
+            if secret is None and not created_admin:
+                return Bootstrap(admin_email=admin_email, token=None)
+            if secret is None:
+                secret = tokens.generate(TokenType.WORKSPACE)
+            digest = tokens.hash_token(secret, self._key)
+            if store.token_by_hash(session, digest) is not None:
+                return Bootstrap(admin_email=admin_email, token=None)
+            store.add(
+                session,
+                ApiTokenRow(
+                    id=str(uuid.uuid4()),
+                    type=TokenType.WORKSPACE.value,
+                    token_hash=digest,
+                    user_id=admin.id,
+                    description="Bootstrap workspace token",
+                    scopes=sorted(s.value for s in ALL_SCOPES),
+                    created_at=now,
+                    expires_at=None,
+                ),
+            )
+        shown = None if configured_token is not None else secret
+        return Bootstrap(admin_email=admin_email, token=shown)

@@ -1,0 +1,400 @@
+"""Runs: trigger, read, list, cancel, and the upkeep that keeps every run moving.
+
+Triggering commits a PENDING row first and only then rings the executor: a lost doorbell is
+re-rung by `ring_lost_runs`, so nothing acknowledged to a client is ever lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from runyard.domain import parameters as params
+from runyard.domain.permissions import Action, Actor
+from runyard.domain.run_status import RunStatus, RunTrigger
+from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancellable, Unprocessable
+from runyard.executor.base import Executor
+from runyard.kernel.orphans import kill_orphaned_kernel
+from runyard.services.projects import ProjectService, require
+from runyard.store import projects as project_store
+from runyard.store import runs as store
+from runyard.store.db import Database
+from runyard.store.runs import IdempotencyKeyRow, RunEventRow, RunRow
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+ARTIFACTS = {
+    "notebook": "application/x-ipynb+json",
+    "html": "text/html; charset=utf-8",
+    "log": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class TriggerRequest:
+    input_params: Mapping[str, Any] | None = None
+    dry_run: bool = False
+    update_cache: bool | None = None
+    update_published_results: bool | None = None
+    use_cached_sql_results: bool | None = None
+    view_id: str | None = None
+    notifications: Sequence[Mapping[str, Any]] = ()
+    idempotency_key: str | None = None
+    trigger: RunTrigger = RunTrigger.API
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class Triggered:
+    run: RunRow
+    dry_run: bool = False
+    replayed: bool = False  # an Idempotency-Key matched an earlier trigger
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: RunRow
+    events: list[RunEventRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UpkeepReport:
+    rung: int = 0
+    unallocated: int = 0
+    reaped: int = 0
+
+    @property
+    def found_work(self) -> bool:
+        return bool(self.rung or self.unallocated or self.reaped)
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    default_timeout_seconds: float
+    allocation_timeout_seconds: float
+    ring_after_seconds: float = 10.0
+
+
+class RunService:
+    def __init__(
+        self,
+        db: Database,
+        projects: ProjectService,
+        executor: Executor,
+        clock: Callable[[], datetime],
+        limits: RunLimits,
+    ) -> None:
+        self._db = db
+        self._projects = projects
+        self._executor = executor
+        self._clock = clock
+        self._limits = limits
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # -- trigger ---------------------------------------------------------------------------
+
+    def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
+        require(actor, Action.RUN_PROJECTS)
+        options = _resolve_options(request)
+        version = self._projects.published_version(project_id)
+        specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
+        inputs = params.validate_inputs(specs, request.input_params or {})
+        now = self._clock()
+        if request.dry_run:
+            return Triggered(
+                run=self._new_run(actor, version, inputs, options, request, now), dry_run=True
+            )
+        with self._db.write() as session:
+            if request.idempotency_key:
+                earlier = self._replay(session, project_id, request.idempotency_key, now)
+                if earlier is not None:
+                    return Triggered(run=earlier, replayed=True)
+            project = project_store.get_project(session, project_id)
+            assert project is not None
+            run = self._new_run(actor, version, inputs, options, request, now)
+            if project.run_timeout_seconds:
+                run.timeout_seconds = project.run_timeout_seconds
+            session.add(run)
+            session.flush()
+            store.add_event(session, run.id, "STATUS", RunStatus.PENDING.value, now)
+            if request.idempotency_key:
+                session.add(
+                    IdempotencyKeyRow(
+                        project_id=project_id,
+                        key=request.idempotency_key,
+                        run_id=run.id,
+                        created_at=now,
+                    )
+                )
+                try:
+                    session.flush()
+                except IntegrityError:
+                    # Another request with the same key won the race; answer with its run.
+                    session.rollback()
+                    return self._replayed_after_race(project_id, request.idempotency_key)
+        self._ring(run.id)
+        return Triggered(run=run)
+
+    def _new_run(
+        self,
+        actor: Actor,
+        version: Any,
+        inputs: Mapping[str, Any],
+        options: Mapping[str, Any],
+        request: TriggerRequest,
+        now: datetime,
+    ) -> RunRow:
+        return RunRow(
+            id=str(uuid.uuid4()),
+            project_id=version.project_id,
+            project_version=version.version,
+            status=RunStatus.PENDING.value,
+            trigger=request.trigger.value,
+            input_params=dict(inputs),
+            options=dict(options),
+            requested_by=actor.user_id,
+            token_id=actor.token_id,
+            trace_id=request.trace_id or uuid.uuid4().hex,
+            timeout_seconds=self._limits.default_timeout_seconds,
+            created_at=now,
+            rung_at=now,
+            cancel_requested=False,
+        )
+
+    def _replay(self, session: Any, project_id: str, key: str, now: datetime) -> RunRow | None:
+        existing = store.idempotent_run(session, project_id, key)
+        if existing is None:
+            return None
+        if now - existing.created_at > IDEMPOTENCY_WINDOW:
+            session.delete(existing)
+            session.flush()
+            return None
+        return store.get_run(session, existing.run_id)
+
+    def _replayed_after_race(self, project_id: str, key: str) -> Triggered:
+        with self._db.read() as session:
+            existing = store.idempotent_run(session, project_id, key)
+            run = store.get_run(session, existing.run_id) if existing else None
+        if run is None:
+            raise Unprocessable(f"Idempotency-Key {key!r} is in use by a concurrent request")
+        return Triggered(run=run, replayed=True)
+
+    def _ring(self, run_id: str) -> None:
+        try:
+            self._executor.submit(run_id)
+        except Exception:
+            # The run is committed; the scheduler re-rings PENDING runs whose bell was lost
+            # (broker down, say), so the client's 201 stays true.
+            log.exception("could not submit run %s; it will be re-rung", run_id)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get(self, actor: Actor, project_id: str, run_id: str, *, events: bool = False) -> RunDetail:
+        require(actor, Action.READ_PROJECTS)
+        with self._db.read() as session:
+            run = store.get_run(session, run_id)
+            if run is None or run.project_id != project_id:
+                raise NotFound("run", run_id)
+            found = store.events_of(session, run_id) if events else []
+        return RunDetail(run=run, events=found)
+
+    def list(
+        self,
+        actor: Actor,
+        project_id: str,
+        *,
+        status: RunStatus | None,
+        trigger: RunTrigger | None,
+        limit: int,
+        offset: int,
+    ) -> list[RunRow]:
+        require(actor, Action.READ_PROJECTS)
+        with self._db.read() as session:
+            if project_store.get_project(session, project_id) is None:
+                raise NotFound("project", project_id)
+            return store.list_runs(
+                session,
+                project_id,
+                statuses=[status.value] if status else None,
+                triggers=[trigger.value] if trigger else None,
+                limit=limit,
+                offset=offset,
+            )
+
+    def artifact(self, actor: Actor, project_id: str, run_id: str, name: str) -> tuple[str, bytes]:
+        """Return (media type, content) of a run's `notebook`, `html` or `log`."""
+        require(actor, Action.READ_PROJECTS)
+        if name not in ARTIFACTS:
+            raise NotFound("artifact", name)
+        with self._db.read() as session:
+            run = store.get_run(session, run_id)
+            if run is None or run.project_id != project_id:
+                raise NotFound("run", run_id)
+            row = store.get_artifact(session, run_id, name)
+        if row is None:
+            raise ArtifactNotReady(run_id, name)
+        return row.media_type, row.content
+
+    # -- cancel ----------------------------------------------------------------------------
+
+    def cancel(self, actor: Actor, project_id: str, run_id: str) -> RunRow:
+        """End a PENDING run as KILLED at once; ask the owner of a RUNNING run to kill it.
+
+        A finished run is refused (422): dagster-hex repeats a DELETE until it gets a 4xx.
+        """
+        require(actor, Action.RUN_PROJECTS)
+        now = self._clock()
+        with self._db.write() as session:
+            run = store.get_run(session, run_id)
+            if run is None or run.project_id != project_id:
+                raise NotFound("run", run_id)
+            status = RunStatus(run.status)
+            if status.is_terminal:
+                raise RunNotCancellable(run_id, status.value)
+            if status is RunStatus.PENDING and store.transition(
+                session,
+                run_id,
+                RunStatus.KILLED,
+                ended_at=now,
+                cancel_requested=True,
+                error={"message": f"Cancelled by {actor.email}"},
+            ):
+                store.add_event(session, run_id, "STATUS", RunStatus.KILLED.value, now)
+            else:
+                store.request_cancel(session, run_id)
+                store.add_event(session, run_id, "CANCEL_REQUESTED", actor.email, now)
+        self._executor.cancel(run_id)
+        with self._db.read() as session:
+            fresh = store.get_run(session, run_id)
+        assert fresh is not None
+        return fresh
+
+    # -- upkeep (driven by the scheduler's tick) -------------------------------------------
+
+    def upkeep(self, now: datetime, batch: int = 100) -> UpkeepReport:
+        """Re-ring lost doorbells, end runs that waited too long for a kernel, and reap runs
+        whose worker stopped renewing its lease."""
+        unallocated = self._end_unallocated(now, batch)
+        reaped = self._reap_expired(now, batch)
+        rung = self._ring_lost(now, batch)
+        return UpkeepReport(rung=rung, unallocated=unallocated, reaped=reaped)
+
+    def _end_unallocated(self, now: datetime, batch: int) -> int:
+        cutoff = now - timedelta(seconds=self._limits.allocation_timeout_seconds)
+        ended = 0
+        with self._db.write() as session:
+            for run_id in store.pending_created_before(session, cutoff, batch):
+                reason = (
+                    "No kernel became available within "
+                    f"{self._limits.allocation_timeout_seconds:g}s"
+                )
+                if store.transition(
+                    session,
+                    run_id,
+                    RunStatus.UNABLE_TO_ALLOCATE_KERNEL,
+                    ended_at=now,
+                    error={"message": reason},
+                ):
+                    store.add_event(
+                        session, run_id, "STATUS", RunStatus.UNABLE_TO_ALLOCATE_KERNEL.value, now
+                    )
+                    ended += 1
+        return ended
+
+    def _reap_expired(self, now: datetime, batch: int) -> int:
+        reaped = 0
+        with self._db.write() as session:
+            for run in store.running_with_expired_lease(session, now, batch):
+                reason = f"Worker {run.worker} stopped renewing its lease; the run was lost"
+                if store.transition(
+                    session,
+                    run.id,
+                    RunStatus.ERRORED,
+                    extra_where=[RunRow.lease_until < now],
+                    ended_at=now,
+                    error={"message": reason},
+                ):
+                    store.add_event(session, run.id, "STATUS", RunStatus.ERRORED.value, now)
+                    reaped += 1
+        return reaped
+
+    def _ring_lost(self, now: datetime, batch: int) -> int:
+        stale = now - timedelta(seconds=self._limits.ring_after_seconds)
+        with self._db.write() as session:
+            run_ids = store.pending_to_ring(session, stale, batch)
+            store.mark_rung(session, run_ids, now)
+        for run_id in run_ids:
+            self._ring(run_id)
+        return len(run_ids)
+
+    def ring_all_pending(self, now: datetime) -> int:
+        """At start-up: hand every PENDING run to the executor again."""
+        total = 0
+        with self._db.write() as session:
+            run_ids = store.pending_to_ring(session, now + timedelta(seconds=1), 100_000)
+            store.mark_rung(session, run_ids, now)
+        for run_id in run_ids:
+            self._ring(run_id)
+            total += 1
+        return total
+
+    def end_orphans(
+        self, worker_prefix: str, is_alive: Callable[[str], bool], now: datetime
+    ) -> int:
+        """End RUNNING runs of workers on this host that are no longer alive (a restart),
+        and kill the kernels they left behind."""
+        ended = 0
+        with self._db.write() as session:
+            for run in store.running_on_worker_prefix(session, worker_prefix):
+                if run.worker is None or is_alive(run.worker):
+                    continue
+                reason = "The server stopped while this run was executing"
+                if store.transition(
+                    session, run.id, RunStatus.ERRORED, ended_at=now, error={"message": reason}
+                ):
+                    store.add_event(session, run.id, "STATUS", RunStatus.ERRORED.value, now)
+                    ended += 1
+                    if run.kernel_pid and kill_orphaned_kernel(run.kernel_pid):
+                        log.warning("killed kernel %d left by run %s", run.kernel_pid, run.id)
+        return ended
+
+
+def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
+    """Apply Hex's rules for the trigger flags; raise BadRequest for contradictory ones."""
+    if request.input_params and request.view_id:
+        raise BadRequest(
+            "inputParams and viewId cannot be used together",
+            issues=["viewId: not allowed together with inputParams"],
+        )
+    update_published = bool(request.update_published_results)
+    use_cache = True if request.use_cached_sql_results is None else request.use_cached_sql_results
+    if request.update_cache is not None:
+        # Deprecated flag: true means "update published results and bypass the SQL cache".
+        update_published = update_published or request.update_cache
+        if request.update_cache and request.use_cached_sql_results is None:
+            use_cache = False
+    if update_published and request.input_params:
+        raise BadRequest(
+            "updatePublishedResults cannot be used with custom inputParams",
+            issues=["updatePublishedResults: not allowed together with inputParams"],
+        )
+    if request.view_id:
+        # Saved views are not part of Runyard yet; refuse rather than silently use defaults.
+        raise Unprocessable(
+            f"Saved view {request.view_id} not found",
+            issues=[f"viewId: no saved view {request.view_id!r} in this project"],
+        )
+    return {
+        "updatePublishedResults": update_published,
+        "useCachedSqlResults": use_cache,
+        "notifications": [dict(n) for n in request.notifications],
+    }
