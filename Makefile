@@ -7,7 +7,7 @@ UV := .uv/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install browser run test lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -20,7 +20,19 @@ install: $(UV)
 run: install
 	$(VENV)/bin/runyard serve
 
-test: install
+# The browser tests drive Debian's Chromium. As root (CI, a fresh machine) it is installed
+# here; elsewhere, without it, those tests skip with a message (and fail when CI=true).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed: browser tests will skip (apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: install browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -35,6 +47,7 @@ format: install
 
 bench: install
 	$(VENV)/bin/python bench/run_latency.py
+	$(VENV)/bin/python bench/scheduler_capacity.py
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

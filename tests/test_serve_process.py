@@ -4,95 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-TOKEN = "hxtw_serve-process-test-token-abcdef0123456789"
-EXAMPLE = Path(__file__).parents[1] / "examples" / "daily_sales.ipynb"
-RUNYARD = Path(sys.executable).parent / "runyard"
+from tests.servers import TOKEN, Server, free_port, import_example
+
 TERMINAL = {"COMPLETED", "ERRORED", "KILLED", "UNABLE_TO_ALLOCATE_KERNEL"}
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    def __init__(self, home: Path, port: int, **env: str) -> None:
-        self.home = home
-        self.port = port
-        self.env = {
-            **os.environ,
-            "RUNYARD_HOME": str(home),
-            "RUNYARD_PORT": str(port),
-            "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
-            **env,
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=10,
-        )
-
-    def start(self) -> None:
-        with (self.home.parent / f"serve-{self.port}.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(RUNYARD), "serve"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "runyard serve exited during start-up"
-            try:
-                if self.http.get("/openapi.json").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("runyard serve did not answer within 30s")
-
-    def kill_hard(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def wait_for(
-        self, project_id: str, run_id: str, statuses: set[str], timeout: float = 60
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            run: dict[str, Any] = self.http.get(f"/api/v1/project/{project_id}/run/{run_id}").json()
-            if run["status"] in statuses:
-                return run
-            assert time.monotonic() < deadline, run
-            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -125,18 +48,6 @@ def kernel_pid_of(server: Server, project_id: str, run_id: str) -> int:
             return int(started[0].removeprefix("pid "))
         time.sleep(0.1)
     raise AssertionError("the kernel never started")
-
-
-def import_example(server: Server) -> str:
-    with EXAMPLE.open("rb") as handle:
-        response = server.http.post(
-            "/api/v1/projects/import",
-            params={"publish": "true"},
-            files={"file": ("daily_sales.ipynb", handle)},
-        )
-    assert response.status_code == 201, response.text
-    project_id: str = response.json()["project"]["id"]
-    return project_id
 
 
 def test_a_plain_http_client_triggers_polls_and_reads_a_completed_run(server: Server) -> None:

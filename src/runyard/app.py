@@ -9,15 +9,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import projects as projects_api
 from runyard.api.v1 import runs as runs_api
+from runyard.api.v1 import schedules as schedules_api
 from runyard.auth.keys import load_or_create_secret_key
 from runyard.config import ExecutorKind, Settings
+from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.local import LocalExecutor
 from runyard.scheduler.loop import Scheduler
@@ -31,7 +36,11 @@ from runyard.services.execution import (
 from runyard.services.identity import Bootstrap, IdentityService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunLimits, RunService
+from runyard.services.schedules import ScheduleService
+from runyard.services.scheduling import SchedulingLimits, SchedulingService
 from runyard.store.db import Database, upgrade
+from runyard.web import errors as web_errors
+from runyard.web.routes import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +118,20 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
         ),
     )
+    scheduling = SchedulingService(
+        db,
+        utcnow,
+        scheduling_limits(settings),
+        ring=executor.submit,
+        cancel=executor.cancel,
+    )
     services = Services(
         identity=identity,
         projects=projects,
         runs=runs,
+        schedules=ScheduleService(db, projects, utcnow),
         public_url=settings.resolved_public_url,
+        secret_key=key,
     )
     runtime = Runtime(
         settings=settings,
@@ -121,15 +139,39 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         services=services,
         executor=executor,
         execution=execution,
-        scheduler=Scheduler(runs, utcnow),
+        scheduler=Scheduler(scheduling, runs, utcnow),
     )
     runtime.bootstrap = identity.bootstrap(settings.admin_email, settings.bootstrap_token)
     return runtime
 
 
+def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
+    """A scheduler on its own (`runyard scheduler`): it fires due slots and leaves the runs
+    to the processes that have an executor (`runyard serve`), whose upkeep rings them."""
+    upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
+    return Scheduler(scheduling, None, utcnow), db
+
+
+def scheduling_limits(settings: Settings) -> SchedulingLimits:
+    return SchedulingLimits(
+        misfire_grace_seconds=settings.schedule_misfire_grace_seconds,
+        catch_up_limit=settings.schedule_catch_up_limit,
+        run_timeout_seconds=settings.run_timeout_seconds,
+    )
+
+
 def _executor(settings: Settings, execution: ExecutionService) -> Executor:
     assert settings.executor is ExecutorKind.LOCAL
     return LocalExecutor(execution.execute, settings.max_concurrent_kernels)
+
+
+def _error_response(request: Request, error: Exception) -> Response:
+    """One handler table per app: web pages answer errors in HTML, the API in JSON."""
+    if web_errors.handles(request):
+        return web_errors.response_for(request, error)
+    return api_errors.response_for(request, error)
 
 
 def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
@@ -156,8 +198,11 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     )
     app.state.services = runtime.services
     app.state.runtime = runtime
-    api_errors.install(app)
+    for kind in (RunyardError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, _error_response)
     app.add_middleware(TraceIdMiddleware)
     app.include_router(projects_api.router, prefix="/api/v1")
     app.include_router(runs_api.router, prefix="/api/v1")
+    app.include_router(schedules_api.router, prefix="/api/v1")
+    app.include_router(web_router)
     return app

@@ -149,6 +149,37 @@ class RunyardClient:
             raise ApiError(response.status_code, response.json())
         return response.text
 
+    # -- schedules -------------------------------------------------------------------------
+
+    def schedules(self, project_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/projects/{project_id}/schedules")[
+            "values"
+        ]
+        return result
+
+    def schedule(self, project_id: str, schedule_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", f"/projects/{project_id}/schedules/{schedule_id}"
+        )
+        return result
+
+    def add_schedule(self, project_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"/projects/{project_id}/schedules", json=dict(body)
+        )
+        return result
+
+    def update_schedule(
+        self, project_id: str, schedule_id: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/projects/{project_id}/schedules/{schedule_id}", json=dict(changes)
+        )
+        return result
+
+    def delete_schedule(self, project_id: str, schedule_id: str) -> None:
+        self._call("DELETE", f"/projects/{project_id}/schedules/{schedule_id}")
+
     def wait(
         self,
         project_id: str,

@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest the scheduler sleeps between ticks when it found nothing to do.",
     )
+    schedule_misfire_grace_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A slot reached later than this after its time counts as missed and follows "
+        "its schedule's catch-up policy.",
+    )
+    schedule_catch_up_limit: int = Field(
+        default=50,
+        ge=1,
+        description="Most missed slots a schedule with catch-up policy `all` fires at once.",
+    )
     log_level: str = Field(default="info", description="Log level of the server processes.")
 
     @field_validator("public_url")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -124,8 +124,16 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+# Hex answers malformed input with 400; Runyard's own schedule endpoints answer 422 for any
+# input they cannot accept, shape or meaning alike, so a client sees one status for "bad
+# schedule" whether pydantic or the cadence rules caught it.
+_UNPROCESSABLE_TAGS = frozenset({"schedules"})
+
+
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    route = request.scope.get("route")
+    status = 422 if _UNPROCESSABLE_TAGS & set(getattr(route, "tags", None) or ()) else 400
     issues = []
     for item in error.errors():
         location = [
@@ -135,7 +143,7 @@ def _validation_error(_request: Request, error: Exception) -> JSONResponse:
         ]
         where = ".".join(location) or "body"
         issues.append(f"{where}: {item.get('msg', 'invalid')}")
-    return error_response(400, "Invalid input data", issues)
+    return error_response(status, "Invalid input data", issues)
 
 
 def _http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -151,8 +159,16 @@ def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "Internal server error")
 
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(RunyardError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+def response_for(request: Request, error: Exception) -> JSONResponse:
+    """The JSON answer to any error raised while serving the API.
+
+    `app.py` installs one dispatcher for the whole app (FastAPI has one handler table per
+    app) that sends API paths here and the web UI's paths to `web/errors.py`.
+    """
+    if isinstance(error, RunyardError):
+        return _domain_error(request, error)
+    if isinstance(error, RequestValidationError):
+        return _validation_error(request, error)
+    if isinstance(error, StarletteHTTPException):
+        return _http_error(request, error)
+    return _unexpected(request, error)

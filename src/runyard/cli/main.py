@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from runyard.cli import schedules as schedules_cli
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
+from runyard.cli.params import parse_params
 from runyard.client import ApiError, RunyardClient
 
 app = typer.Typer(
@@ -20,29 +23,9 @@ projects_app = typer.Typer(help="Import, list and publish projects.", no_args_is
 runs_app = typer.Typer(help="Trigger, watch, list and cancel runs.", no_args_is_help=True)
 app.add_typer(projects_app, name="projects")
 app.add_typer(runs_app, name="runs")
+app.add_typer(schedules_cli.app, name="schedules")
 
 console = Console()
-errors = Console(stderr=True)
-
-UrlOption = Annotated[
-    str, typer.Option("--url", envvar="RUNYARD_URL", help="Base URL of the Runyard server.")
-]
-TokenOption = Annotated[
-    str, typer.Option("--token", envvar="RUNYARD_TOKEN", help="API token (hxtw_… or hxtp_…).")
-]
-DEFAULT_URL = "http://127.0.0.1:8080"
-
-
-def _client(url: str, token: str) -> RunyardClient:
-    if not token:
-        errors.print("[red]No token: pass --token or set RUNYARD_TOKEN.[/red]")
-        raise typer.Exit(2)
-    return RunyardClient(url, token)
-
-
-def _fail(error: ApiError) -> typer.Exit:
-    errors.print(f"[red]Error {error}[/red]")
-    return typer.Exit(1)
 
 
 def _print_json(data: Any) -> None:
@@ -89,6 +72,27 @@ def serve(
 
 
 @app.command()
+def scheduler() -> None:
+    """Run only the scheduler (any number of them may share one database)."""
+    import signal
+    import threading
+
+    from runyard.app import build_scheduler
+    from runyard.config import Settings
+
+    settings = Settings()
+    loop, db = build_scheduler(settings)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    console.print(f"Runyard scheduler on {settings.resolved_database_url}")
+    try:
+        loop.run_forever(stopping, settings.scheduler_interval_seconds)
+    finally:
+        db.dispose()
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations (the server also does this on start)."""
     from runyard.config import Settings
@@ -111,11 +115,11 @@ def projects_import(
     token: TokenOption = "",
 ) -> None:
     """Create a project from a Jupyter notebook."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             result = client.import_notebook(notebook, publish=publish, title=title)
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     project = result["project"]
     console.print(f"Project [bold]{project['title']}[/bold] {project['id']}")
     if result.get("publishedVersion"):
@@ -126,7 +130,7 @@ def projects_import(
 def projects_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List projects."""
     table = Table("id", "title", "version", "last published")
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             for project in client.projects():
                 table.add_row(
@@ -136,7 +140,7 @@ def projects_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None
                     project.get("lastPublishedAt") or "-",
                 )
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     console.print(table)
 
 
@@ -151,35 +155,17 @@ def projects_publish(
     token: TokenOption = "",
 ) -> None:
     """Publish the project's draft as its next version."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             if notebook:
                 client.put_notebook(project_id, notebook)
             version = client.publish(project_id)
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     console.print(f"Published version {version['version']}")
 
 
 # -- runs ----------------------------------------------------------------------------------
-
-
-def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """`k=v` pairs: values that look like JSON arrays or objects are parsed, everything else
-    is sent as a string and coerced by the server to the parameter's declared type."""
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise typer.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--param")
-        value: Any = raw
-        if raw[:1] in "[{":
-            try:
-                value = json.loads(raw)
-            except ValueError as error:
-                raise typer.BadParameter(f"{name}: invalid JSON: {error}") from error
-        values[name] = value
-    return values
 
 
 @runs_app.command("trigger")
@@ -195,7 +181,7 @@ def runs_trigger(
 ) -> None:
     """Trigger a run of the project's published version."""
     params = parse_params(param or [])
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             run = client.trigger(project_id, params, idempotency_key=idempotency_key)
             console.print(f"Run {run['runId']} (version {run['projectVersion']})")
@@ -203,7 +189,7 @@ def runs_trigger(
                 return
             final = _wait_with_progress(client, project_id, run["runId"])
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     _print_status(final)
     if final["status"] != "COMPLETED":
         raise typer.Exit(1)
@@ -238,11 +224,11 @@ def runs_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
 ) -> None:
     """Show a run's status."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             run = client.status(project_id, run_id)
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     _print_json(run) if as_json else _print_status(run)
 
 
@@ -256,11 +242,11 @@ def runs_list(
     token: TokenOption = "",
 ) -> None:
     """List a project's runs, newest first."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             page = client.runs(project_id, limit=limit, offset=offset, status=status)
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     table = Table("run", "status", "trigger", "started", "ms")
     for run in page["runs"]:
         table.add_row(
@@ -278,11 +264,11 @@ def runs_cancel(
     project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Cancel a pending or running run."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             client.cancel(project_id, run_id)
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     console.print(f"Cancelled run {run_id}")
 
 
@@ -291,11 +277,11 @@ def runs_log(
     project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Print a finished run's log."""
-    with _client(url, token) as client:
+    with client_for(url, token) as client:
         try:
             text = client.artifact(project_id, run_id, "log")
         except ApiError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     sys.stdout.write(text)
 
 

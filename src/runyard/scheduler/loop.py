@@ -1,7 +1,9 @@
 """The scheduler: a `tick(now)` that does what is due, and a thin loop that calls it.
 
-Each tick keeps runs moving (re-rings lost doorbells, ends runs that waited too long for a
-kernel, reaps runs whose worker died). Tests call `tick()` directly with a chosen `now`.
+Each tick fires due schedule slots and keeps runs moving (re-rings lost doorbells, ends runs
+that waited too long for a kernel, reaps runs whose worker died). Tests call `tick()`
+directly with a chosen `now`. Several schedulers may run against one database: claims are
+row locks and unique constraints, never a leader.
 """
 
 from __future__ import annotations
@@ -12,29 +14,48 @@ from collections.abc import Callable
 from datetime import datetime
 
 from runyard.services.runs import RunService
+from runyard.services.scheduling import SchedulingService
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, runs: RunService, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        scheduling: SchedulingService,
+        runs: RunService | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._scheduling = scheduling
         self._runs = runs
         self._clock = clock
 
     def tick(self, now: datetime | None = None) -> bool:
         """Do everything due at `now`; True if work was found (so the loop should go again
         at once), False if it may sleep."""
-        report = self._runs.upkeep(now or self._clock())
-        return report.found_work
+        now = now or self._clock()
+        fired = self._scheduling.fire_due(now)
+        upkept = self._runs.upkeep(now).found_work if self._runs is not None else False
+        return fired.found_work or upkept
 
     def run_forever(self, stopping: threading.Event, idle_seconds: float) -> None:
         while not stopping.is_set():
             try:
                 found = self.tick()
+                # Sleep until the next slot is due, but never longer than `idle_seconds`:
+                # slots created or edited meanwhile by another process are seen that late.
+                pause = 0.0 if found else self._pause(idle_seconds)
             except Exception:
                 # The loop must outlive a failed tick (a database restart, say); the next
                 # tick retries everything, since all state lives in the store.
                 log.exception("scheduler tick failed")
-                found = False
-            if not found:
-                stopping.wait(idle_seconds)
+                pause = idle_seconds
+            if pause:
+                stopping.wait(pause)
+
+    def _pause(self, idle_seconds: float) -> float:
+        until_next = self._scheduling.seconds_until_next(self._clock())
+        if until_next is None:
+            return idle_seconds
+        # A hair past the slot, so the tick that wakes finds it due.
+        return min(idle_seconds, until_next + 0.001)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from runyard.services.identity import IdentityService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunService
+from runyard.services.schedules import ScheduleService
 
 
 @dataclass(frozen=True)
@@ -14,4 +15,7 @@ class Services:
     identity: IdentityService
     projects: ProjectService
     runs: RunService
+    schedules: ScheduleService
     public_url: str
+    # Keys the web UI's session cookies and CSRF tokens (the same key that keys token hashes).
+    secret_key: bytes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runyard.store import identity, projects, runs  # noqa: F401  (register every table)
+from runyard.store import identity, projects, runs, schedules  # noqa: F401  (every table)
 from runyard.store.base import Base
 
 metadata = Base.metadata

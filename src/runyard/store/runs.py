@@ -65,6 +65,8 @@ class RunRow(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the executor was last asked to run this; the scheduler re-rings stale PENDING runs.
     rung_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Scheduled runs only: when the scheduler inserted the run, less the slot's time.
+    lateness_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunEventRow(Base):

@@ -1,1 +1,1 @@
-"""web layer."""
+"""The web UI: server-rendered pages over the same services as the API, signed in by token."""

@@ -11,8 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
 from runyard.api.uploads import read_body, read_notebook_upload
+from runyard.api.v1.schedules import hex_schedule
 from runyard.domain.parameters import ParameterSpec
 from runyard.services.projects import ProjectView, PublishedVersion
+from runyard.services.schedules import ScheduleView
 from runyard.store.projects import ProjectFilter
 
 router = APIRouter(tags=["projects"])
@@ -40,7 +42,7 @@ def parameter_out(spec: ParameterSpec) -> wire.ParameterOut:
     )
 
 
-def project_out(view: ProjectView) -> wire.Project:
+def project_out(view: ProjectView, schedules: list[ScheduleView] | None = None) -> wire.Project:
     row = view.row
     return wire.Project(
         id=row.id,
@@ -60,7 +62,7 @@ def project_out(view: ProjectView) -> wire.Project:
         createdAt=wire.format_ts(row.created_at) or "",
         archivedAt=wire.format_ts(row.archived_at),
         trashedAt=wire.format_ts(row.trashed_at),
-        schedules=[],
+        schedules=[hex_schedule(s) for s in schedules or []],
         latestVersion=row.latest_version,
         parameters=[parameter_out(spec) for spec in view.parameters],
         runTimeoutSeconds=row.run_timeout_seconds,
@@ -113,8 +115,9 @@ def list_projects(
         before=before,
         limit=limit,
     )
+    schedules = services.schedules.of_projects(actor, [v.row.id for v in page.values])
     return wire.ProjectList(
-        values=[project_out(view) for view in page.values],
+        values=[project_out(view, schedules[view.row.id]) for view in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
 
@@ -176,7 +179,8 @@ async def import_project(
 def get_project(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep, includeSharing: bool = False
 ) -> wire.Project:
-    return project_out(services.projects.get(actor, str(projectId)))
+    view = services.projects.get(actor, str(projectId))
+    return project_out(view, services.schedules.list(actor, view.row.id))
 
 
 @router.patch("/projects/{projectId}", response_model=wire.Project, summary="UpdateProject")

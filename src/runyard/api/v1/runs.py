@@ -65,6 +65,7 @@ def run_out(
         error=wire.RunError(**run.error) if run.error else None,
         scheduleId=run.schedule_id,
         scheduledFor=wire.format_ts(run.scheduled_for),
+        latenessMs=run.lateness_ms,
         kernelStartTime=wire.format_ts(run.started_at),
     )
 

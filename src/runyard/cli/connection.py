@@ -1,0 +1,31 @@
+"""How every client command reaches a server: URL and token options, and error output."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from runyard.client import ApiError, RunyardClient
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="RUNYARD_URL", help="Base URL of the Runyard server.")
+]
+TokenOption = Annotated[
+    str, typer.Option("--token", envvar="RUNYARD_TOKEN", help="API token (hxtw_… or hxtp_…).")
+]
+errors = Console(stderr=True)
+
+
+def client_for(url: str, token: str) -> RunyardClient:
+    if not token:
+        errors.print("[red]No token: pass --token or set RUNYARD_TOKEN.[/red]")
+        raise typer.Exit(2)
+    return RunyardClient(url, token)
+
+
+def fail(error: ApiError) -> typer.Exit:
+    errors.print(f"[red]Error {error}[/red]")
+    return typer.Exit(1)

@@ -1,0 +1,227 @@
+"""The web UI's pages: projects, one project with its run form, one run.
+
+Every page calls the same service functions as the API (cancel here and DELETE in the API
+are one code path); none runs a query of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import RedirectResponse, Response
+
+from runyard.domain.permissions import Action, is_allowed
+from runyard.domain.run_status import RunStatus, RunTrigger
+from runyard.errors import ArtifactNotReady, InvalidInputParams
+from runyard.services.container import Services
+from runyard.services.runs import TriggerRequest
+from runyard.store.projects import ProjectFilter
+from runyard.web import forms
+from runyard.web.access import PostedDep, ServicesDep, Visitor, VisitorDep
+from runyard.web.templating import STYLESHEET, page
+
+router = APIRouter(include_in_schema=False)
+
+PROJECTS_PER_PAGE = 25
+RUNS_PER_PAGE = 20
+_SUBMISSION = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as the form is rendered with
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/app/projects", status_code=303)
+
+
+@router.get("/app")
+def app_home() -> Response:
+    return RedirectResponse("/app/projects", status_code=303)
+
+
+@router.get("/app/static/style.css")
+def stylesheet() -> Response:
+    # Its URL carries a hash of its content (templating.STYLESHEET_URL), so it may be kept.
+    return Response(
+        STYLESHEET,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+@router.get("/app/projects")
+def projects_page(
+    who: VisitorDep,
+    services: ServicesDep,
+    after: Annotated[str | None, Query()] = None,
+    before: Annotated[str | None, Query()] = None,
+) -> Response:
+    found = services.projects.list(
+        who.actor, ProjectFilter(), after=after, before=before, limit=PROJECTS_PER_PAGE
+    )
+    return page(
+        "projects.html", title="Projects", visitor=who, projects=found.values, pagination=found
+    )
+
+
+@router.get("/app/projects/{projectId}")
+def project_page(
+    projectId: str,
+    who: VisitorDep,
+    services: ServicesDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    return _project_page(services, who, projectId, offset=offset)
+
+
+@router.post("/app/projects/{projectId}/runs")
+def trigger_run(projectId: str, posted: PostedDep, services: ServicesDep) -> Response:
+    """Start a run with the form's inputs and go to its page; on bad inputs, show the form
+    again with each field's problem (422) and start nothing."""
+    who = posted.visitor
+    project = services.projects.get(who.actor, projectId)
+    run_form = forms.read_run_form(project.parameters, posted.form)
+    submission = posted.form.get("submission")
+    request = TriggerRequest(
+        input_params=run_form.inputs,
+        trigger=RunTrigger.APP_REFRESH,
+        # Each rendering of the form has its own key: a double click or a resubmitted form
+        # finds the run the first submission started instead of starting a second one.
+        idempotency_key=f"web-form:{submission}"
+        if isinstance(submission, str) and _SUBMISSION.fullmatch(submission)
+        else None,
+        # A JSON field that did not parse will fail validation anyway: validate the rest
+        # without starting anything, so the form can list every problem at once.
+        dry_run=bool(run_form.json_errors),
+    )
+    try:
+        triggered = services.runs.trigger(who.actor, projectId, request)
+    except InvalidInputParams as error:
+        return _invalid_inputs(services, who, projectId, run_form, error)
+    if triggered.dry_run:
+        return _invalid_inputs(services, who, projectId, run_form, InvalidInputParams())
+    return RedirectResponse(_run_path(projectId, triggered.run.id), status_code=303)
+
+
+@router.get("/app/projects/{projectId}/runs/{runId}")
+def run_page(projectId: str, runId: str, who: VisitorDep, services: ServicesDep) -> Response:
+    detail = services.runs.get(who.actor, projectId, runId)
+    project = services.projects.get(who.actor, projectId)
+    run = detail.run
+    status = RunStatus(run.status)
+    try:
+        _, content = services.runs.artifact(who.actor, projectId, runId, "log")
+        log: str | None = content.decode("utf-8", errors="replace")
+    except ArtifactNotReady:
+        log = None
+    return page(
+        "run.html",
+        title=f"Run of {project.row.title}",
+        visitor=who,
+        project=project.row,
+        run=run,
+        run_status=status,
+        error=run.error or None,
+        now=services.runs.now(),
+        log=log,
+        # The worker stores the log, the notebook and its HTML together, at the end.
+        has_html=log is not None,
+        refresh=not status.is_terminal,
+        can_cancel=not status.is_terminal and is_allowed(who.actor, Action.RUN_PROJECTS),
+        run_path=_run_path(projectId, runId),
+    )
+
+
+@router.post("/app/projects/{projectId}/runs/{runId}/cancel")
+def cancel_run(projectId: str, runId: str, posted: PostedDep, services: ServicesDep) -> Response:
+    services.runs.cancel(posted.visitor.actor, projectId, runId)
+    return RedirectResponse(_run_path(projectId, runId), status_code=303)
+
+
+@router.get("/app/projects/{projectId}/runs/{runId}/html")
+def run_html(projectId: str, runId: str, who: VisitorDep, services: ServicesDep) -> Response:
+    """The executed notebook as HTML, for the run page's iframe.
+
+    Its outputs may carry any script a cell produced. `sandbox` gives the document an opaque
+    origin with no script, so it cannot act with the reader's session; the API serves it
+    the same way, but needs a bearer token, which an iframe cannot send.
+    """
+    media_type, content = services.runs.artifact(who.actor, projectId, runId, "html")
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Security-Policy": "sandbox; frame-ancestors 'self'",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _run_path(project_id: str, run_id: str) -> str:
+    # Must stay equal to the API's runUrl path, which points people here.
+    return f"/app/projects/{project_id}/runs/{run_id}"
+
+
+def _project_page(
+    services: Services,
+    who: Visitor,
+    project_id: str,
+    *,
+    offset: int = 0,
+    run_form: forms.RunForm | None = None,
+    field_errors: dict[str, str] | None = None,
+    form_errors: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    project = services.projects.get(who.actor, project_id)
+    runs = services.runs.list(
+        who.actor, project_id, status=None, trigger=None, limit=RUNS_PER_PAGE + 1, offset=offset
+    )
+    context: dict[str, Any] = {
+        "title": project.row.title,
+        "visitor": who,
+        "project": project.row,
+        "view": project,
+        "fields": forms.fields(
+            project.parameters, run_form.texts if run_form else None, field_errors
+        ),
+        "form_errors": form_errors or [],
+        "can_run": is_allowed(who.actor, Action.RUN_PROJECTS),
+        "submission": uuid.uuid4().hex,
+        "runs": runs[:RUNS_PER_PAGE],
+        "older": offset + RUNS_PER_PAGE if len(runs) > RUNS_PER_PAGE else None,
+        "newer": max(offset - RUNS_PER_PAGE, 0) if offset > 0 else None,
+        "now": services.runs.now(),
+    }
+    return page("project.html", status=status, **context)
+
+
+def _invalid_inputs(
+    services: Services,
+    who: Visitor,
+    project_id: str,
+    run_form: forms.RunForm,
+    error: InvalidInputParams,
+) -> Response:
+    field_errors = {item.param_name: item.reason for item in error.invalid}
+    # A JSON syntax error explains a bad list or dict better than "expected a list".
+    field_errors.update(run_form.json_errors)
+    form_errors = [
+        f"{name}: the project declares no such parameter (it may have been republished; "
+        "reload the page)"
+        for name in error.not_found
+    ]
+    return _project_page(
+        services,
+        who,
+        project_id,
+        run_form=run_form,
+        field_errors=field_errors,
+        form_errors=form_errors,
+        status=422,
+    )
