@@ -5,10 +5,10 @@ One transaction per batch of due schedules:
 1. Lock the due schedules (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer).
 2. For each, list its due slots (from the stored next fire time up to now) and split them
    with the catch-up policy into slots to fire and slots missed.
-3. For each slot to fire, apply the overlap policy, check the inputs against the published
-   version again, and insert a PENDING run for (schedule, slot). The runs' unique
-   constraint on (schedule_id, scheduled_for) makes a second insert of the same slot fail,
-   whoever tries it; a savepoint keeps that failure from undoing the rest.
+3. For each slot to fire, apply the overlap policy and check the inputs against the
+   published version again. The PENDING runs of the whole batch are inserted in one
+   statement with ON CONFLICT DO NOTHING on the runs' unique (schedule_id, scheduled_for):
+   a slot another scheduler fired already is simply not inserted again.
 4. Record every slot that did not fire, with its reason; store the next fire time after now.
 
 After the commit, the new runs' doorbells are rung.
@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -61,6 +62,8 @@ class FireReport:
     published: dict[str, tuple[ProjectRow | None, ProjectVersionRow | None]] = field(
         default_factory=dict, repr=False
     )
+    # Runs to insert at the end of the tick, in one statement.
+    new_runs: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def found_work(self) -> bool:
@@ -93,6 +96,24 @@ class SchedulingService:
             report.schedules = len(due)
             for schedule in due:
                 self._fire_schedule(session, schedule, now, report)
+            report.run_ids = run_store.insert_slot_runs(session, report.new_runs)
+            if len(report.run_ids) < len(report.new_runs):
+                log.info(
+                    "%d slot(s) had been fired already by another scheduler",
+                    len(report.new_runs) - len(report.run_ids),
+                )
+            run_store.add_events(
+                session,
+                [
+                    {
+                        "run_id": run_id,
+                        "type": "STATUS",
+                        "value": RunStatus.PENDING.value,
+                        "at": now,
+                    }
+                    for run_id in report.run_ids
+                ],
+            )
         if self._cancel is not None:
             for run_id in report.cancelled_run_ids:
                 self._cancel(run_id)
@@ -145,7 +166,8 @@ class SchedulingService:
         for slot, reason in plan.missed:
             self._record(session, schedule, slot, SlotOutcome.MISSED, reason, now)
             report.skipped += 1
-        for slot in plan.fire:
+        fire = self._apply_same_tick_overlap(session, schedule, plan.fire, now, report)
+        for slot in fire:
             self._fire_slot(session, schedule, slot, now, report)
         schedule.last_slot_at = due[-1]
         schedule.next_fire_at = cadences.next_fire_after(cadence, max(now, due[-1]))
@@ -182,38 +204,58 @@ class SchedulingService:
             self._record(session, schedule, slot, SlotOutcome.INVALID_INPUTS, reason, now)
             report.skipped += 1
             return
-        run = RunRow(
-            id=str(uuid.uuid4()),
-            project_id=project.id,
-            project_version=version.version,
-            status=RunStatus.PENDING.value,
-            trigger=RunTrigger.SCHEDULED.value,
-            input_params=inputs,
-            options={
-                "updatePublishedResults": False,
-                "useCachedSqlResults": True,
-                "notifications": [],
-            },
-            requested_by=schedule.created_by,
-            schedule_id=schedule.id,
-            scheduled_for=slot,
-            trace_id=uuid.uuid4().hex,
-            timeout_seconds=project.run_timeout_seconds or self._limits.run_timeout_seconds,
-            created_at=now,
-            rung_at=now if self._ring else NEVER_RUNG,
-            lateness_ms=max(int((now - slot).total_seconds() * 1000), 0),
-            cancel_requested=False,
+        report.new_runs.append(
+            dict(
+                id=str(uuid.uuid4()),
+                project_id=project.id,
+                project_version=version.version,
+                status=RunStatus.PENDING.value,
+                trigger=RunTrigger.SCHEDULED.value,
+                input_params=inputs,
+                options={
+                    "updatePublishedResults": False,
+                    "useCachedSqlResults": True,
+                    "notifications": [],
+                },
+                requested_by=schedule.created_by,
+                schedule_id=schedule.id,
+                scheduled_for=slot,
+                trace_id=uuid.uuid4().hex,
+                timeout_seconds=project.run_timeout_seconds or self._limits.run_timeout_seconds,
+                created_at=now,
+                rung_at=now if self._ring else NEVER_RUNG,
+                lateness_ms=max(int((now - slot).total_seconds() * 1000), 0),
+                cancel_requested=False,
+                started_at=None,
+                ended_at=None,
+                error=None,
+                worker=None,
+                lease_until=None,
+                kernel_pid=None,
+                token_id=None,
+            )
         )
-        try:
-            with session.begin_nested():
-                session.add(run)
-                session.flush()
-        except IntegrityError:
-            # Another scheduler fired this slot already: exactly once holds, nothing to do.
-            log.info("slot %s of schedule %s was already fired", slot, schedule.id)
-            return
-        run_store.add_event(session, run.id, "STATUS", RunStatus.PENDING.value, now)
-        report.run_ids.append(run.id)
+
+    def _apply_same_tick_overlap(
+        self,
+        session: Session,
+        schedule: ScheduleRow,
+        slots: list[datetime],
+        now: datetime,
+        report: FireReport,
+    ) -> list[datetime]:
+        """Several slots of one schedule due in the same tick (catch-up `all`) overlap each
+        other: `skip` keeps the first, `cancel_previous` the last; the others are recorded."""
+        overlap = Overlap(schedule.overlap)
+        if overlap is Overlap.ALLOW or len(slots) < 2:
+            return slots
+        keep = slots[0] if overlap is Overlap.SKIP else slots[-1]
+        for slot in slots:
+            if slot != keep:
+                reason = f"Overlaps slot {keep.isoformat()} fired in the same tick"
+                self._record(session, schedule, slot, SlotOutcome.SKIPPED_OVERLAP, reason, now)
+                report.skipped += 1
+        return [keep]
 
     def _published(
         self, session: Session, project_id: str, report: FireReport

@@ -22,9 +22,12 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -250,6 +253,32 @@ def get_artifact(session: Session, run_id: str, name: str) -> RunArtifactRow | N
 
 def idempotent_run(session: Session, project_id: str, key: str) -> IdempotencyKeyRow | None:
     return session.get(IdempotencyKeyRow, (project_id, key))
+
+
+def insert_slot_runs(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert scheduled runs in one statement; return the ids actually inserted.
+
+    A row whose (schedule_id, scheduled_for) is already taken is skipped by the database
+    (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike): that slot was fired by
+    another scheduler, and exactly once holds without a failed transaction.
+    """
+    if not rows:
+        return []
+    dialect_insert = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else (sqlite_insert)
+    )
+    statement = (
+        dialect_insert(RunRow)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+        .returning(RunRow.id)
+    )
+    return list(session.scalars(statement))
+
+
+def add_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    if events:
+        session.execute(insert(RunEventRow), list(events))
 
 
 def count_active(session: Session) -> int:
