@@ -142,3 +142,34 @@ def test_timestamps_come_back_as_aware_utc(db: Database, project_id: str) -> Non
     with db.read() as s:
         stored = run_store.get_run(s, run.id)
     assert stored is not None and stored.created_at == NOW and stored.created_at.tzinfo == UTC
+
+
+def run_values(project_id: str, schedule_id: str, slot: datetime) -> dict[str, object]:
+    run = new_run(project_id, schedule_id=schedule_id, scheduled_for=slot)
+    return {column.key: getattr(run, column.key) for column in RunRow.__table__.columns}
+
+
+def test_slot_runs_go_in_in_bulk_and_a_fired_slot_is_never_inserted_twice(
+    db: Database, project_id: str
+) -> None:
+    schedule_id = str(uuid.uuid4())
+    slots = [NOW + timedelta(minutes=i) for i in range(1_200)]
+    with db.write() as s:
+        first = run_store.insert_slot_runs(
+            s, [run_values(project_id, schedule_id, slot) for slot in slots[:700]]
+        )
+    with db.write() as s:
+        second = run_store.insert_slot_runs(
+            s, [run_values(project_id, schedule_id, slot) for slot in slots]
+        )
+    assert len(first) == 700
+    assert len(second) == 500
+    with db.read() as s:
+        assert (
+            len(
+                run_store.list_runs(
+                    s, project_id, statuses=None, triggers=None, limit=5_000, offset=0
+                )
+            )
+            == 1_200
+        )

@@ -256,24 +256,30 @@ def idempotent_run(session: Session, project_id: str, key: str) -> IdempotencyKe
 
 
 def insert_slot_runs(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Insert scheduled runs in one statement; return the ids actually inserted.
+    """Insert scheduled runs, many rows a statement; return the ids actually inserted.
 
     A row whose (schedule_id, scheduled_for) is already taken is skipped by the database
     (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike): that slot was fired by
     another scheduler, and exactly once holds without a failed transaction.
     """
-    if not rows:
-        return []
     dialect_insert = (
-        postgresql_insert if session.get_bind().dialect.name == "postgresql" else (sqlite_insert)
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     )
-    statement = (
-        dialect_insert(RunRow)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
-        .returning(RunRow.id)
-    )
-    return list(session.scalars(statement))
+    inserted: list[str] = []
+    # Chunks keep each statement under the drivers' bind-parameter limits (PostgreSQL's
+    # protocol allows 65,535; SQLite 32,766): a run row binds 23 values.
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        statement = (
+            dialect_insert(RunRow)
+            .values(list(rows[start : start + _INSERT_CHUNK]))
+            .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+            .returning(RunRow.id)
+        )
+        inserted += session.scalars(statement)
+    return inserted
+
+
+_INSERT_CHUNK = 500
 
 
 def add_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
