@@ -94,3 +94,84 @@ def wait_for_status(
         assert run["status"] not in TERMINAL - {status}, run
         assert time.monotonic() < deadline, f"run still {run['status']} after {timeout}s"
         time.sleep(0.05)
+
+
+# -- users and tokens ----------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_user(
+    client: TestClient, email: str, role: str = "EDITOR", name: str | None = None
+) -> dict[str, Any]:
+    """A user created by the bootstrap admin."""
+    body: dict[str, Any] = {"email": email, "role": role}
+    if name is not None:
+        body["name"] = name
+    response = client.post("/api/v1/users", json=body)
+    assert response.status_code == 201, response.text
+    user: dict[str, Any] = response.json()
+    return user
+
+
+def personal_token(client: TestClient, user_id: str, **body: Any) -> str:
+    """A personal token (`hxtp_…`) the bootstrap admin issues for `user_id`."""
+    response = client.post("/api/v1/tokens", json={"type": "PERSONAL", "userId": user_id, **body})
+    assert response.status_code == 201, response.text
+    secret: str = response.json()["token"]
+    return secret
+
+
+def workspace_token(client: TestClient, scopes: list[str], **body: Any) -> str:
+    """A workspace token (`hxtw_…`) of the bootstrap admin with these scopes."""
+    response = client.post("/api/v1/tokens", json={"type": "WORKSPACE", "scopes": scopes, **body})
+    assert response.status_code == 201, response.text
+    secret: str = response.json()["token"]
+    return secret
+
+
+# -- groups and collections ----------------------------------------------------------------
+
+
+def new_group(client: TestClient, name: str, member_ids: list[str] | None = None) -> str:
+    body: dict[str, Any] = {"name": name}
+    if member_ids is not None:
+        body["members"] = {"users": [{"id": i} for i in member_ids]}
+    response = client.post("/api/v1/groups", json=body)
+    assert response.status_code == 201, response.text
+    group_id: str = response.json()["id"]
+    return group_id
+
+
+def new_collection(client: TestClient, name: str, **body: Any) -> str:
+    response = client.post("/api/v1/collections", json={"name": name, **body})
+    assert response.status_code == 201, response.text
+    collection_id: str = response.json()["id"]
+    return collection_id
+
+
+# -- data connections ------------------------------------------------------------------------
+
+
+def postgres_details(password: str = "pg-secret-0001", **fields: Any) -> dict[str, Any]:
+    """Hex's `connectionDetails` envelope for a PostgreSQL connection."""
+    inner = {
+        "hostname": "db.internal",
+        "port": 5432,
+        "database": "sales",
+        "username": "analyst",
+        "password": password,
+        **fields,
+    }
+    return {"postgres": inner}
+
+
+def new_connection(client: TestClient, name: str = "Warehouse", **body: Any) -> dict[str, Any]:
+    """A data connection (PostgreSQL unless `type` and `connectionDetails` say otherwise)."""
+    payload = {"name": name, "type": "postgres", "connectionDetails": postgres_details(), **body}
+    response = client.post("/api/v1/data-connections", json=payload)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

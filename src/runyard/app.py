@@ -17,15 +17,23 @@ from starlette.responses import Response
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
 from runyard.api.tracing import TraceIdMiddleware
+from runyard.api.v1 import collections as collections_api
+from runyard.api.v1 import data_connections as connections_api
+from runyard.api.v1 import groups as groups_api
 from runyard.api.v1 import projects as projects_api
 from runyard.api.v1 import runs as runs_api
 from runyard.api.v1 import schedules as schedules_api
-from runyard.auth.keys import load_or_create_secret_key
+from runyard.api.v1 import tokens as tokens_api
+from runyard.api.v1 import users as users_api
+from runyard.auth.keys import load_or_create_secret_key, workspace_id
+from runyard.auth.secrets import SecretBox
 from runyard.config import ExecutorKind, Settings
 from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.local import LocalExecutor
 from runyard.scheduler.loop import Scheduler
+from runyard.services.collections import CollectionService
+from runyard.services.connections import ConnectionService
 from runyard.services.container import Services
 from runyard.services.execution import (
     ExecutionService,
@@ -33,11 +41,14 @@ from runyard.services.execution import (
     worker_is_alive,
     worker_prefix_of_this_host,
 )
+from runyard.services.groups import GroupService
 from runyard.services.identity import Bootstrap, IdentityService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunLimits, RunService
 from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
+from runyard.services.tokens import TokenService
+from runyard.services.users import UserService
 from runyard.store.db import Database, upgrade
 from runyard.web import errors as web_errors
 from runyard.web.routes import router as web_router
@@ -130,6 +141,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         projects=projects,
         runs=runs,
         schedules=ScheduleService(db, projects, utcnow),
+        users=UserService(db, utcnow, workspace_id(key)),
+        tokens=TokenService(db, key, utcnow, settings.max_personal_token_days),
+        groups=GroupService(db, utcnow),
+        collections=CollectionService(db, utcnow),
+        connections=ConnectionService(db, SecretBox(key), utcnow),
         public_url=settings.resolved_public_url,
         secret_key=key,
     )
@@ -204,5 +220,10 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(projects_api.router, prefix="/api/v1")
     app.include_router(runs_api.router, prefix="/api/v1")
     app.include_router(schedules_api.router, prefix="/api/v1")
+    app.include_router(users_api.router, prefix="/api/v1")
+    app.include_router(tokens_api.router, prefix="/api/v1")
+    app.include_router(groups_api.router, prefix="/api/v1")
+    app.include_router(collections_api.router, prefix="/api/v1")
+    app.include_router(connections_api.router, prefix="/api/v1")
     app.include_router(web_router)
     return app

@@ -8,7 +8,7 @@ final = client.wait(project_id, run["runId"])
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +200,215 @@ class RunyardClient:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {current['status']} after {timeout}s")
             time.sleep(poll_seconds)
+
+    # -- users -----------------------------------------------------------------------------
+
+    def users(
+        self,
+        *,
+        sort_by: str = "NAME",
+        descending: bool = False,
+        include_deactivated: bool = False,
+        group_id: str | None = None,
+        limit: int = 500,
+    ) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "limit": limit,
+                "sortBy": sort_by,
+                "sortDirection": "DESC" if descending else "ASC",
+                "includeDeactivated": str(include_deactivated).lower(),
+            }
+            if group_id:
+                params["groupId"] = group_id
+            if after:
+                params["after"] = after
+            page = self._call("GET", "/users", params=params)
+            yield from page["values"]
+            after = page["pagination"]["after"]
+            if not after or not page["values"]:
+                return
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/users/me")
+        return result
+
+    def create_user(
+        self, email: str, *, name: str | None = None, role: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"email": email}
+        if name is not None:
+            body["name"] = name
+        if role is not None:
+            body["role"] = role
+        result: dict[str, Any] = self._call("POST", "/users", json=body)
+        return result
+
+    def update_user(self, user_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/users/{user_id}", json=dict(changes))
+        return result
+
+    def deactivate_user(self, user_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/users/{user_id}/deactivate")["user"]
+        return result
+
+    def reactivate_user(self, user_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/users/{user_id}/reactivate")["user"]
+        return result
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    def create_token(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """`body` is `{type, description?, scopes?, expiresAt?, userId?}`; the answer holds
+        the secret (`token`), shown this once."""
+        result: dict[str, Any] = self._call("POST", "/tokens", json=dict(body))
+        return result
+
+    def tokens(self, limit: int = 100) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if after:
+                params["after"] = after
+            page = self._call("GET", "/tokens", params=params)
+            yield from page["values"]
+            after = page["pagination"]["after"]
+            if not after or not page["values"]:
+                return
+
+    def revoke_token(self, token_id: str) -> None:
+        self._call("DELETE", f"/tokens/{token_id}")
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a cursor-paginated list, following `after` until it is null."""
+        after: str | None = None
+        while True:
+            query = dict(params)
+            if after:
+                query["after"] = after
+            page = self._call("GET", path, params=query)
+            yield from page["values"]
+            after = page["pagination"]["after"]
+            if not after or not page["values"]:
+                return
+
+    def groups(self, *, sort_by: str = "NAME", limit: int = 500) -> Iterator[dict[str, Any]]:
+        return self._pages("/groups", {"limit": limit, "sortBy": sort_by})
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/groups/{group_id}")
+        return result
+
+    def group_members(self, group_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/groups/{group_id}/members")["users"]
+        return result
+
+    def create_group(self, name: str, member_ids: Sequence[str] = ()) -> dict[str, Any]:
+        body = {"name": name, "members": {"users": [{"id": i} for i in member_ids]}}
+        result: dict[str, Any] = self._call("POST", "/groups", json=body)
+        return result
+
+    def edit_group(
+        self,
+        group_id: str,
+        *,
+        name: str | None = None,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        members: dict[str, Any] = {}
+        if add:
+            members["add"] = {"users": [{"id": i} for i in add]}
+        if remove:
+            members["remove"] = {"users": [{"id": i} for i in remove]}
+        if members:
+            body["members"] = members
+        result: dict[str, Any] = self._call("PATCH", f"/groups/{group_id}", json=body)
+        return result
+
+    def delete_group(self, group_id: str) -> None:
+        self._call("DELETE", f"/groups/{group_id}")
+
+    # -- collections -----------------------------------------------------------------------
+
+    def collections(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        return self._pages("/collections", {"limit": limit, "sortBy": "NAME"})
+
+    def collection(self, collection_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/collections/{collection_id}")
+        return result
+
+    def create_collection(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        sharing: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """`sharing` is Hex's `{users?: [{id, access}], groups?: […], workspace?: {members}}`."""
+        body: dict[str, Any] = {"name": name}
+        if description is not None:
+            body["description"] = description
+        if sharing:
+            body["sharing"] = dict(sharing)
+        result: dict[str, Any] = self._call("POST", "/collections", json=body)
+        return result
+
+    def edit_collection(self, collection_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """`changes` is Hex's `{name?, description?, sharing?: {upsert: {…}}}`."""
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/collections/{collection_id}", json=dict(changes)
+        )
+        return result
+
+    def share_project_with_collections(
+        self, project_id: str, access_by_collection: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """Put a project in collections with an access level each (`NONE` takes it out);
+        the answer is `{project, errors?}`."""
+        entries = [{"collection": {"id": c}, "access": a} for c, a in access_by_collection.items()]
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/projects/{project_id}/sharing/collections",
+            json={"sharing": {"upsert": {"collections": entries}}},
+        )
+        return result
+
+    def projects_in_collection(
+        self, collection_id: str, *, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        return self._pages("/projects", {"limit": limit, "collectionId": collection_id})
+
+    # -- data connections --------------------------------------------------------------------
+
+    def connections(self, *, sort_by: str = "NAME", limit: int = 100) -> Iterator[dict[str, Any]]:
+        return self._pages("/data-connections", {"limit": limit, "sortBy": sort_by})
+
+    def connection(self, connection_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/data-connections/{connection_id}")
+        return result
+
+    def create_connection(
+        self, name: str, type: str, details: Mapping[str, Any], **options: Any
+    ) -> dict[str, Any]:
+        """`details` are the type's fields (secrets included); they are sent in Hex's
+        `{type: {…}}` envelope. `options` are other body fields (`description`, `sharing`…)."""
+        body = {"name": name, "type": type, "connectionDetails": {type: dict(details)}, **options}
+        result: dict[str, Any] = self._call("POST", "/data-connections", json=body)
+        return result
+
+    def update_connection(self, connection_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """`changes` is Hex's EditDataConnection body; omitted secrets keep their values."""
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/data-connections/{connection_id}", json=dict(changes)
+        )
+        return result
+
+    def delete_connection(self, connection_id: str) -> None:
+        self._call("DELETE", f"/data-connections/{connection_id}")

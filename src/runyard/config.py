@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Most missed slots a schedule with catch-up policy `all` fires at once.",
     )
+    max_personal_token_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Longest lifetime, in days, of a personal API token (`hxtp_…`); personal "
+        "tokens must expire.",
+    )
     log_level: str = Field(default="info", description="Log level of the server processes.")
 
     @field_validator("public_url")

@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.cast import AUTH, notebook, published_project
 
 from runyard.app import Runtime, create_app
 from runyard.store.runs import RunRow
 from runyard.store.schedules import ScheduleRow
-from tests.cast import AUTH, notebook, published_project
 
 
 def test_an_idle_loop_wakes_for_the_next_due_slot(runtime: Runtime) -> None:

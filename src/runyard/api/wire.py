@@ -6,11 +6,15 @@ Field names follow `shared/api/hex-api-v1.md` exactly (camelCase). Timestamps go
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from runyard.domain.access import AccessLevel
+from runyard.domain.permissions import Role, TokenType
 
 
 def format_ts(value: datetime | None) -> str | None:
@@ -356,3 +360,282 @@ class SkippedSlot(Wire):
 
 class SkippedSlotList(Wire):
     values: list[SkippedSlot]
+
+
+# -- groups ------------------------------------------------------------------------------
+
+
+class UserRef(StrictWire):
+    id: uuid.UUID
+
+
+class GroupMembersIn(StrictWire):
+    users: list[UserRef] = Field(default_factory=list, max_length=100)
+
+
+class CreateGroupBody(StrictWire):
+    name: str = Field(min_length=1, max_length=255)
+    members: GroupMembersIn | None = None
+
+
+class EditGroupMembersIn(StrictWire):
+    """`add` and `remove` as Hex's spec says; a bare `users` (what some clients send, as in
+    CreateGroup) is read as `add` (contract Q10)."""
+
+    add: GroupMembersIn | None = None
+    remove: GroupMembersIn | None = None
+    users: list[UserRef] | None = Field(default=None, max_length=100)
+
+
+class EditGroupBody(StrictWire):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    members: EditGroupMembersIn | None = None
+
+
+class Group(Wire):
+    id: str
+    name: str
+    createdAt: str
+
+
+class IdRef(Wire):
+    id: str
+
+
+class GroupMembersOut(Wire):
+    users: list[IdRef]
+
+
+class CreatedGroup(Wire):
+    id: str
+    name: str
+    members: GroupMembersOut
+
+
+class GroupList(Wire):
+    values: list[Group]
+    pagination: Pagination
+
+
+class GroupMember(Wire):
+    id: str
+    email: str
+    name: str | None
+
+
+class GroupMemberList(Wire):
+    """Runyard extension: who is in a group."""
+
+    users: list[GroupMember]
+
+
+# -- collections -------------------------------------------------------------------------
+
+
+class SharingEntryIn(StrictWire):
+    id: uuid.UUID
+    access: AccessLevel
+
+
+class WorkspaceSharingIn(StrictWire):
+    members: AccessLevel | None = None
+
+
+class CollectionSharingIn(StrictWire):
+    users: list[SharingEntryIn] = Field(default_factory=list, max_length=100)
+    groups: list[SharingEntryIn] = Field(default_factory=list, max_length=100)
+    workspace: WorkspaceSharingIn | None = None
+
+
+class CollectionSharingUpsertIn(StrictWire):
+    upsert: CollectionSharingIn
+
+
+class CreateCollectionBody(StrictWire):
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=20_000)
+    sharing: CollectionSharingIn | None = None
+
+
+class EditCollectionBody(StrictWire):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=20_000)
+    sharing: CollectionSharingUpsertIn | None = None
+
+
+class SharingEntry(Wire):
+    id: str
+    access: str
+
+
+class WorkspaceSharing(Wire):
+    members: str
+
+
+class CollectionSharing(Wire):
+    users: list[SharingEntry]
+    groups: list[SharingEntry]
+    workspace: WorkspaceSharing
+
+
+class Creator(Wire):
+    email: str
+    id: str
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class Collection(Wire):
+    id: str
+    name: str
+    # Left out rather than null when there is none: Hex types these as optional, not
+    # nullable, and its Collection forbids unlisted properties, so a strict client could
+    # reject a null.
+    description: str | None = Field(default=None, exclude_if=_absent)
+    creator: Creator | None = Field(default=None, exclude_if=_absent)
+    sharing: CollectionSharing
+
+
+class CollectionList(Wire):
+    values: list[Collection]
+    pagination: Pagination
+
+
+class CollectionRef(StrictWire):
+    id: uuid.UUID
+
+
+class ProjectCollectionEntry(StrictWire):
+    collection: CollectionRef
+    access: AccessLevel
+
+
+class ProjectCollectionsUpsert(StrictWire):
+    collections: list[ProjectCollectionEntry] = Field(max_length=25)
+
+
+class ProjectCollectionsSharing(StrictWire):
+    upsert: ProjectCollectionsUpsert
+
+
+class EditProjectCollectionsBody(StrictWire):
+    sharing: ProjectCollectionsSharing
+
+
+class CollectionSharingError(Wire):
+    collectionIds: list[str]
+    reason: str
+
+
+class ProjectCollectionsResult(Wire):
+    project: Project
+    # Optional in Hex's answer: left out when every collection was found.
+    errors: list[CollectionSharingError] | None = Field(default=None, exclude_if=_absent)
+
+
+# -- users and API tokens ------------------------------------------------------------------
+
+
+class User(Wire):
+    id: str
+    name: str | None
+    email: str
+    role: str
+    lastLoginDate: str | None
+    # Runyard extension (an admin needs it to find whom to reactivate):
+    deactivatedAt: str | None = None
+
+
+class UserList(Wire):
+    values: list[User]
+    pagination: Pagination
+
+
+class UserEnvelope(Wire):
+    user: User
+
+
+class OrgRef(Wire):
+    id: str
+
+
+class TokenExpiry(Wire):
+    exp: int | None  # seconds since the epoch; null for a token that never expires
+
+
+class MePersonal(Wire):
+    """`GET /users/me` for a personal token: the user, the workspace, the token's expiry."""
+
+    id: str
+    name: str | None
+    email: str
+    role: str
+    lastLoginDate: str | None
+    org: OrgRef
+    token: TokenExpiry | None
+
+
+class MeWorkspace(Wire):
+    """`GET /users/me` for a workspace token: no user fields, as Hex answers."""
+
+    # Forbidding extra keys makes the response union pick MePersonal for a personal token.
+    model_config = ConfigDict(extra="forbid")
+
+    org: OrgRef
+    token: TokenExpiry | None
+
+
+# One @, something on each side, no spaces: enough to catch typos without refusing the
+# addresses a self-hosted workspace really uses (admin@localhost, say).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+class CreateUserBody(StrictWire):
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role = Role.MEMBER
+
+
+class UpdateUserBody(StrictWire):
+    """Only the fields given change; `name: null` clears the name."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+
+
+class CreateTokenBody(StrictWire):
+    type: TokenType
+    description: str | None = Field(default=None, max_length=500)
+    scopes: list[str] = Field(default_factory=list, max_length=64)
+    # Omitted: the longest lifetime allowed for a personal token, never for a workspace one.
+    expiresAt: AwareDatetime | None = None
+    # Runyard extension: an admin issues a personal token for another user.
+    userId: uuid.UUID | None = None
+
+
+class TokenUser(Wire):
+    id: str
+    email: str
+
+
+class TokenOut(Wire):
+    id: str
+    type: str
+    description: str | None
+    scopes: list[str]
+    expiresAt: str | None
+    createdAt: str
+    lastUsedAt: str | None = None
+    revokedAt: str | None = None
+    user: TokenUser
+
+
+class CreatedTokenOut(TokenOut):
+    token: str  # the secret: shown in this answer and never again
+
+
+class TokenList(Wire):
+    values: list[TokenOut]
+    pagination: Pagination

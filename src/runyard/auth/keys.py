@@ -1,10 +1,14 @@
-"""The server's secret key: from the environment, or a key file created on first start."""
+"""The server's secret key (from the environment, or a key file created on first start), and
+the workspace id derived from it."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 
@@ -23,3 +27,15 @@ def load_or_create_secret_key(configured: str | None, home: Path) -> bytes:
     with os.fdopen(fd, "wb") as handle:
         handle.write(key + b"\n")
     return key
+
+
+def workspace_id(key: bytes) -> str:
+    """The workspace's stable id (Hex's `org.id`), derived from the server's secret key.
+
+    The key already is the workspace's identity: every token hash depends on it, so a server
+    with another key cannot accept this workspace's tokens anyway. Deriving the id (rather
+    than storing one) means every replica agrees without a table or a race on first start.
+    HMAC keeps the key itself out of reach of whoever sees the id.
+    """
+    digest = hmac.new(key, b"runyard workspace id", hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))

@@ -11,7 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from runyard.cli import collections as collections_cli
+from runyard.cli import connections as connections_cli
+from runyard.cli import groups as groups_cli
 from runyard.cli import schedules as schedules_cli
+from runyard.cli import tokens as tokens_cli
+from runyard.cli import users as users_cli
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
 from runyard.cli.params import parse_params
 from runyard.client import ApiError, RunyardClient
@@ -24,6 +29,11 @@ runs_app = typer.Typer(help="Trigger, watch, list and cancel runs.", no_args_is_
 app.add_typer(projects_app, name="projects")
 app.add_typer(runs_app, name="runs")
 app.add_typer(schedules_cli.app, name="schedules")
+app.add_typer(groups_cli.app, name="groups")
+app.add_typer(collections_cli.app, name="collections")
+app.add_typer(connections_cli.app, name="connections")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(tokens_cli.app, name="tokens")
 
 console = Console()
 

@@ -52,6 +52,14 @@ class Action(StrEnum):
     READ_PROJECTS = "read projects"
     EDIT_PROJECTS = "edit projects"
     RUN_PROJECTS = "run projects"
+    READ_USERS = "read users"
+    MANAGE_USERS = "manage users"
+    READ_GROUPS = "read groups"
+    MANAGE_GROUPS = "manage groups"
+    READ_COLLECTIONS = "read collections"
+    MANAGE_COLLECTIONS = "manage collections"
+    READ_CONNECTIONS = "read data connections"
+    MANAGE_CONNECTIONS = "manage data connections"
 
 
 # The least role that may take each action, and the scope a workspace token needs for it.
@@ -69,6 +77,15 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.READ_PROJECTS: (Role.GUEST, Scope.PROJECTS_READ),
     Action.EDIT_PROJECTS: (Role.EDITOR, Scope.PROJECTS_WRITE),
     Action.RUN_PROJECTS: (Role.GUEST, Scope.PROJECTS_RUN),
+    # Workspace administration, as in Hex: admins, and managers where Hex allows them.
+    Action.READ_USERS: (Role.MEMBER, Scope.USERS_READ),
+    Action.MANAGE_USERS: (Role.ADMIN, Scope.USERS_WRITE),
+    Action.READ_GROUPS: (Role.MEMBER, Scope.GROUPS_READ),
+    Action.MANAGE_GROUPS: (Role.MANAGER, Scope.GROUPS_WRITE),
+    Action.READ_COLLECTIONS: (Role.GUEST, Scope.COLLECTIONS_READ),
+    Action.MANAGE_COLLECTIONS: (Role.MANAGER, Scope.COLLECTIONS_WRITE),
+    Action.READ_CONNECTIONS: (Role.EDITOR, Scope.CONNECTIONS_READ),
+    Action.MANAGE_CONNECTIONS: (Role.ADMIN, Scope.CONNECTIONS_WRITE),
 }
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runyard.services.collections import CollectionService
+from runyard.services.connections import ConnectionService
+from runyard.services.groups import GroupService
 from runyard.services.identity import IdentityService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunService
 from runyard.services.schedules import ScheduleService
+from runyard.services.tokens import TokenService
+from runyard.services.users import UserService
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,11 @@ class Services:
     projects: ProjectService
     runs: RunService
     schedules: ScheduleService
+    users: UserService
+    tokens: TokenService
+    groups: GroupService
+    collections: CollectionService
+    connections: ConnectionService
     public_url: str
     # Keys the web UI's session cookies and CSRF tokens (the same key that keys token hashes).
     secret_key: bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from runyard.auth import tokens
 from runyard.domain.permissions import ALL_SCOPES, Actor, Role, Scope, TokenType
@@ -13,6 +13,10 @@ from runyard.errors import Unauthenticated
 from runyard.store import identity as store
 from runyard.store.db import Database
 from runyard.store.identity import ApiTokenRow, UserRow
+
+# Recording every request's use would make each read a write; once a minute per token is
+# precise enough for "last used" and "last login" and cheap on SQLite's single writer.
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class IdentityService:
             raise Unauthenticated("Token has expired")
         if user.deactivated_at is not None:
             raise Unauthenticated("User is deactivated")
+        if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
+            self._touch(token, now)
         return Actor(
             user_id=user.id,
             email=user.email,
@@ -59,6 +65,13 @@ class IdentityService:
             token_type=TokenType(token.type),
             scopes=frozenset(Scope(s) for s in token.scopes if s in Scope.__members__.values()),
         )
+
+    def _touch(self, token: ApiTokenRow, now: datetime) -> None:
+        # A personal token's use is its user's login (Hex's lastLoginDate); a workspace token
+        # is automation acting for the workspace, so it leaves its creator's login alone.
+        login_of = token.user_id if token.type == TokenType.PERSONAL.value else None
+        with self._db.write() as session:
+            store.touch_token(session, token.id, login_of, now, now - TOUCH_INTERVAL)
 
     def bootstrap(self, admin_email: str, configured_token: str | None) -> Bootstrap:
         """On an empty workspace, create the first admin and a workspace token with every scope.

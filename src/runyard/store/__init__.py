@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from runyard.store import identity, projects, runs, schedules  # noqa: F401  (every table)
+from runyard.store import (  # noqa: F401  (every table)
+    collections,
+    connections,
+    groups,
+    identity,
+    projects,
+    runs,
+    schedules,
+)
 from runyard.store.base import Base
 
 metadata = Base.metadata

@@ -92,6 +92,7 @@ def list_projects(
     ] = None,
     creatorEmail: str | None = None,
     ownerEmail: str | None = None,
+    collectionId: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     after: str | None = None,
     before: str | None = None,
@@ -105,6 +106,10 @@ def list_projects(
         statuses=merged_list(statuses, statuses_brackets),
         creator_email=creatorEmail,
         owner_email=ownerEmail,
+        # An unknown collection (or one not shared with the actor) is a 404.
+        project_ids=(
+            services.collections.project_ids(actor, str(collectionId)) if collectionId else None
+        ),
     )
     page = services.projects.list(
         actor,

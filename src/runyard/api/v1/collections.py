@@ -1,0 +1,133 @@
+"""Hex's collection endpoints, and projects joining or leaving collections."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from runyard.api import wire
+from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.v1.projects import project_out
+from runyard.services.collections import CollectionEdit, CollectionView, SharingChange
+
+router = APIRouter(tags=["collections"])
+
+
+def collection_out(view: CollectionView) -> wire.Collection:
+    row = view.row
+    creator = (
+        wire.Creator(email=view.creator_email, id=row.creator_id)
+        if view.creator_email is not None and row.creator_id is not None
+        else None
+    )
+    return wire.Collection(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        creator=creator,
+        sharing=wire.CollectionSharing(
+            users=[wire.SharingEntry(id=i, access=a) for i, a in view.grants.users],
+            groups=[wire.SharingEntry(id=i, access=a) for i, a in view.grants.groups],
+            workspace=wire.WorkspaceSharing(members=view.workspace_access.value),
+        ),
+    )
+
+
+def sharing_change(body: wire.CollectionSharingIn) -> SharingChange:
+    return SharingChange(
+        users=[(str(entry.id), entry.access) for entry in body.users],
+        groups=[(str(entry.id), entry.access) for entry in body.groups],
+        workspace=body.workspace.members if body.workspace else None,
+    )
+
+
+@router.get(
+    "/collections",
+    response_model=wire.CollectionList,
+    summary="ListCollections",
+)
+def list_collections(
+    actor: ActorDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    after: str | None = None,
+    before: str | None = None,
+) -> wire.CollectionList:
+    # `sortBy` has one value, NAME, so it is accepted and needs no parameter here (unknown
+    # query parameters are ignored).
+    page = services.collections.list(actor, after=after, before=before, limit=limit)
+    return wire.CollectionList(
+        values=[collection_out(view) for view in page.values],
+        pagination=wire.Pagination(after=page.after, before=page.before),
+    )
+
+
+@router.post(
+    "/collections",
+    status_code=201,
+    response_model=wire.Collection,
+    summary="CreateCollection",
+)
+def create_collection(
+    body: wire.CreateCollectionBody, actor: ActorDep, services: ServicesDep
+) -> wire.Collection:
+    sharing = sharing_change(body.sharing) if body.sharing else None
+    return collection_out(services.collections.create(actor, body.name, body.description, sharing))
+
+
+@router.get(
+    "/collections/{collectionId}",
+    response_model=wire.Collection,
+    summary="GetCollection",
+)
+def get_collection(
+    collectionId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> wire.Collection:
+    return collection_out(services.collections.get(actor, str(collectionId)))
+
+
+@router.patch(
+    "/collections/{collectionId}",
+    response_model=wire.Collection,
+    summary="EditCollection",
+)
+def edit_collection(
+    collectionId: uuid.UUID,
+    body: wire.EditCollectionBody,
+    actor: ActorDep,
+    services: ServicesDep,
+) -> wire.Collection:
+    edit = CollectionEdit(
+        name=body.name,
+        description=body.description,
+        set_description="description" in body.model_fields_set,
+        sharing=sharing_change(body.sharing.upsert) if body.sharing else None,
+    )
+    return collection_out(services.collections.edit(actor, str(collectionId), edit))
+
+
+@router.patch(
+    "/projects/{projectId}/sharing/collections",
+    response_model=wire.ProjectCollectionsResult,
+    summary="EditProjectSharingCollections",
+)
+def edit_project_collections(
+    projectId: uuid.UUID,
+    body: wire.EditProjectCollectionsBody,
+    actor: ActorDep,
+    services: ServicesDep,
+) -> wire.ProjectCollectionsResult:
+    entries = [
+        (str(entry.collection.id), entry.access) for entry in body.sharing.upsert.collections
+    ]
+    unknown = services.collections.share_project(actor, str(projectId), entries)
+    view = services.projects.get(actor, str(projectId))
+    project = project_out(view, services.schedules.list(actor, view.row.id))
+    errors = (
+        [wire.CollectionSharingError(collectionIds=unknown, reason="Collection not found")]
+        if unknown
+        else None
+    )
+    return wire.ProjectCollectionsResult(project=project, errors=errors)

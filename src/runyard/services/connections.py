@@ -1,0 +1,320 @@
+"""Data connections: create, read, list, edit, delete, and resolve for a run.
+
+Secret fields are sealed by `SecretBox` before they reach a session, one token per field,
+and opened only by `resolve_for_run`, which the worker calls and no adapter exposes. Every
+other answer carries the non-secret details alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from runyard.auth.secrets import SecretBox
+from runyard.domain import connections as domain
+from runyard.domain.connections import ConnectionType, ParsedDetails, SharingAccess
+from runyard.domain.permissions import Action, Actor
+from runyard.errors import BadRequest, NotFound
+from runyard.services import keyset
+from runyard.services.projects import require
+from runyard.store import connections as store
+from runyard.store import groups as groups_store
+from runyard.store.connections import DataConnectionRow, GroupGrant
+from runyard.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# Who may do what with a new connection unless the request says otherwise: members may query
+# it (the reason to add a connection), guests and the public may not.
+DEFAULT_WORKSPACE_SHARING = {
+    "public": SharingAccess.NONE.value,
+    "guests": SharingAccess.NONE.value,
+    "members": SharingAccess.QUERY.value,
+}
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    row: DataConnectionRow
+    grants: list[GroupGrant] = field(default_factory=list)
+
+    @property
+    def type(self) -> ConnectionType:
+        return ConnectionType(self.row.type)
+
+    @property
+    def readable_details(self) -> dict[str, Any]:
+        """The details a response may show: the type's non-secret fields, as stored."""
+        stored = self.row.details
+        return {name: stored.get(name) for name in domain.readable_fields(self.type)}
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything about a connection but its type and details, as a create gives it."""
+
+    description: str | None = None
+    connect_via_ssh: bool = False
+    include_magic: bool = False
+    allow_writeback_cells: bool = False
+    schema_filters: dict[str, Any] | None = None
+    schema_refresh_schedule: dict[str, Any] | None = None
+    schema_refresh_access: str = "ADMINS"
+    workspace_sharing: Mapping[str, str] = field(default_factory=dict)
+    group_sharing: Sequence[tuple[str, str]] = ()
+
+
+# The plain settings PATCH may change, by their name in `changes` and on the row.
+_PLAIN_CHANGES = (
+    "name",
+    "description",
+    "connect_via_ssh",
+    "include_magic",
+    "allow_writeback_cells",
+    "schema_filters",
+    "schema_refresh_schedule",
+    "schema_refresh_access",
+)
+
+
+class ConnectionService:
+    def __init__(self, db: Database, box: SecretBox, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._box = box
+        self._clock = clock
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, actor: Actor, connection_id: str) -> ConnectionView:
+        require(actor, Action.READ_CONNECTIONS)
+        with self._db.read() as session:
+            return self._view(session, self._row(session, connection_id))
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        sort_by: str = "NAME",
+        descending: bool = False,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 25,
+    ) -> keyset.Page[ConnectionView]:
+        require(actor, Action.READ_CONNECTIONS)
+        with self._db.read() as session:
+
+            def fetch(start: keyset.Key | None, desc: bool, n: int) -> list[_Keyed]:
+                found = store.list_connections(
+                    session,
+                    sort_by=sort_by,
+                    descending=desc,
+                    after=_sort_value(sort_by, start) if start else None,
+                    limit=n,
+                )
+                return [_Keyed(row, _cursor_text(value)) for row, value in found]
+
+            page = keyset.page(
+                fetch,
+                lambda keyed: (keyed.sort_text, keyed.row.id),
+                descending=descending,
+                after=after,
+                before=before,
+                limit=limit,
+            )
+            grants = store.group_grants(session, [k.row.id for k in page.values])
+            views = [ConnectionView(k.row, grants[k.row.id]) for k in page.values]
+        return keyset.Page(values=views, after=page.after, before=page.before)
+
+    def resolve_for_run(self, connection_id: str) -> dict[str, Any]:
+        """The connection with its secrets decrypted, for the worker that runs a SQL cell.
+
+        Never call this from an adapter: its answer is the one place secrets exist in clear.
+        Raises NotFound, or SecretsUnreadable when the server key has changed since the
+        secrets were entered.
+        """
+        with self._db.read() as session:
+            row = self._row(session, connection_id)
+            details = dict(row.details)
+            what = f"data connection {row.id}"
+            for name, token in row.secrets.items():
+                details[name] = self._box.open(token, what=what)
+            return {"id": row.id, "name": row.name, "type": row.type, "details": details}
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        kind: str,
+        connection_details: Any,
+        settings: ConnectionSettings,
+    ) -> ConnectionView:
+        require(actor, Action.MANAGE_CONNECTIONS)
+        connection_type = _connection_type(kind)
+        parsed = domain.parse_details(connection_type, connection_details, partial=False)
+        name = _name(name)
+        sharing = {**DEFAULT_WORKSPACE_SHARING, **settings.workspace_sharing}
+        now = self._clock()
+        with self._db.write() as session:
+            _check_groups(session, settings.group_sharing)
+            row = DataConnectionRow(
+                id=str(uuid.uuid4()),
+                name=name,
+                type=connection_type.value,
+                description=settings.description,
+                details=parsed.public,
+                secrets=self._sealed({}, parsed),
+                connect_via_ssh=settings.connect_via_ssh,
+                include_magic=settings.include_magic,
+                allow_writeback_cells=settings.allow_writeback_cells,
+                schema_filters=settings.schema_filters,
+                schema_refresh_schedule=settings.schema_refresh_schedule,
+                schema_refresh_access=settings.schema_refresh_access,
+                public_access=sharing["public"],
+                guests_access=sharing["guests"],
+                members_access=sharing["members"],
+                created_by=actor.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            for group_id, access in settings.group_sharing:
+                store.set_group_access(session, row.id, group_id, access)
+            session.flush()
+            log.info("data connection %s (%s) created by %s", row.id, row.type, actor.user_id)
+            return self._view(session, row)
+
+    def update(
+        self, actor: Actor, connection_id: str, changes: Mapping[str, Any]
+    ) -> ConnectionView:
+        """Apply the changes given; absent keys keep their values.
+
+        Keys: those of `_PLAIN_CHANGES`, `type`, `connection_details` (partial, unless the
+        type changes), `workspace_sharing` (a mapping of the levels given) and `group_sharing`
+        (`(group id, access)` pairs to upsert; NONE removes a grant).
+        """
+        require(actor, Action.MANAGE_CONNECTIONS)
+        with self._db.write() as session:
+            row = self._row(session, connection_id)
+            self._apply_details(row, changes)
+            for key in _PLAIN_CHANGES:
+                if key in changes:
+                    value = _name(changes[key]) if key == "name" else changes[key]
+                    setattr(row, key, value)
+            for level, access in (changes.get("workspace_sharing") or {}).items():
+                setattr(row, f"{level}_access", access)
+            group_sharing = changes.get("group_sharing") or ()
+            _check_groups(session, group_sharing)
+            for group_id, access in group_sharing:
+                store.set_group_access(session, row.id, group_id, access)
+            row.updated_at = self._clock()
+            session.flush()
+            log.info("data connection %s edited by %s", row.id, actor.user_id)
+            return self._view(session, row)
+
+    def delete(self, actor: Actor, connection_id: str) -> None:
+        require(actor, Action.MANAGE_CONNECTIONS)
+        with self._db.write() as session:
+            store.delete_connection(session, self._row(session, connection_id))
+        log.info("data connection %s deleted by %s", connection_id, actor.user_id)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _apply_details(self, row: DataConnectionRow, changes: Mapping[str, Any]) -> None:
+        """1. A new type replaces the details and secrets wholesale, so it needs a complete
+        set of the new type's details.
+        2. Otherwise given details merge into the stored ones; an omitted secret keeps its
+        sealed value, a null one (where allowed) is removed."""
+        current = ConnectionType(row.type)
+        kind = _connection_type(changes["type"]) if "type" in changes else current
+        envelope = changes.get("connection_details")
+        if kind is not current:
+            if envelope is None:
+                raise BadRequest(
+                    "connectionDetails: changing the type needs the new type's details",
+                    issues=["connectionDetails: required when the type changes"],
+                )
+            parsed = domain.parse_details(kind, envelope, partial=False)
+            row.type = kind.value
+            row.details = parsed.public
+            row.secrets = self._sealed({}, parsed)
+        elif envelope is not None:
+            parsed = domain.parse_details(kind, envelope, partial=True)
+            # New dicts, not in-place edits: the ORM notices a JSON column change by identity.
+            row.details = {**row.details, **parsed.public}
+            row.secrets = self._sealed(row.secrets, parsed)
+
+    def _sealed(self, stored: Mapping[str, str], parsed: ParsedDetails) -> dict[str, str]:
+        sealed = dict(stored)
+        for name, value in parsed.secrets.items():
+            if value is None:
+                sealed.pop(name, None)
+            else:
+                sealed[name] = self._box.seal(value)
+        return sealed
+
+    def _row(self, session: Session, connection_id: str) -> DataConnectionRow:
+        row = store.get_connection(session, connection_id)
+        if row is None:
+            raise NotFound("data connection", connection_id)
+        return row
+
+    def _view(self, session: Session, row: DataConnectionRow) -> ConnectionView:
+        return ConnectionView(row, store.group_grants(session, [row.id])[row.id])
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    row: DataConnectionRow
+    sort_text: str
+
+
+def _connection_type(value: str) -> ConnectionType:
+    try:
+        return ConnectionType(value)
+    except ValueError:
+        pass
+    choices = ", ".join(kind.value for kind in ConnectionType)
+    raise BadRequest("type: unknown data connection type", issues=[f"type: one of {choices}"])
+
+
+def _name(value: Any) -> str:
+    name = value.strip() if isinstance(value, str) else ""
+    if not name:
+        raise BadRequest("name: must not be empty", issues=["name: must not be empty"])
+    return name
+
+
+def _check_groups(session: Session, grants: Sequence[tuple[str, str]]) -> None:
+    wanted = [group_id for group_id, _access in grants]
+    missing = sorted(set(wanted) - groups_store.existing_groups(session, wanted))
+    if missing:
+        raise NotFound("group", missing[0])
+
+
+def _cursor_text(value: Any) -> str:
+    # The keyset's sort value as the database computed it (lower() differs between SQLite and
+    # Python for non-ASCII names), in text form for the cursor.
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _sort_value(sort_by: str, key: keyset.Key) -> tuple[Any, str]:
+    text, ident = key
+    if sort_by != "CREATED_AT":
+        return text, ident
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        return moment, ident
+    raise BadRequest("Invalid pagination cursor for sortBy=CREATED_AT")

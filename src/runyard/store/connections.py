@@ -1,0 +1,139 @@
+"""Data connections: their settings, their encrypted secrets, and whom they are shared with.
+
+`details` holds only the non-secret connection fields. `secrets` maps each secret field's
+wire name to a Fernet token (one per field, so an edit replaces one secret without having to
+decrypt the others); the store never sees a secret in clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, delete, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from runyard.store.base import Base, UtcDateTime
+from runyard.store.groups import GroupRow
+
+
+class DataConnectionRow(Base):
+    __tablename__ = "data_connections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    secrets: Mapped[dict[str, str]] = mapped_column(JSON)
+    connect_via_ssh: Mapped[bool] = mapped_column(Boolean)
+    include_magic: Mapped[bool] = mapped_column(Boolean)
+    allow_writeback_cells: Mapped[bool] = mapped_column(Boolean)
+    schema_filters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    schema_refresh_schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    schema_refresh_access: Mapped[str] = mapped_column(String(32))
+    public_access: Mapped[str] = mapped_column(String(16))
+    guests_access: Mapped[str] = mapped_column(String(16))
+    members_access: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DataConnectionGroupAccessRow(Base):
+    """A group's access to a connection; deleting the group deletes its grants."""
+
+    __tablename__ = "data_connection_group_access"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("data_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    access: Mapped[str] = mapped_column(String(16))
+
+
+# The keyset of each sort: names sort case-insensitively (the same order on SQLite and
+# PostgreSQL, whatever the server's collation), ties broken by id.
+SORT_KEYS = {"NAME": func.lower(DataConnectionRow.name), "CREATED_AT": DataConnectionRow.created_at}
+
+
+def get_connection(session: Session, connection_id: str) -> DataConnectionRow | None:
+    return session.get(DataConnectionRow, connection_id)
+
+
+def list_connections(
+    session: Session,
+    *,
+    sort_by: str,
+    descending: bool,
+    after: tuple[Any, str] | None,
+    limit: int,
+) -> list[tuple[DataConnectionRow, Any]]:
+    """Keyset pagination on (sort key, id), stable under concurrent inserts. Each row comes
+    with its sort key as the database computed it, for the next cursor."""
+    key = SORT_KEYS[sort_by]
+    ident = DataConnectionRow.id
+    query = select(DataConnectionRow, key)
+    if after is not None:
+        value, last_id = after
+        if descending:
+            query = query.where(or_(key < value, (key == value) & (ident < last_id)))
+        else:
+            query = query.where(or_(key > value, (key == value) & (ident > last_id)))
+    order = (key.desc(), ident.desc()) if descending else (key, ident)
+    return [(row, value) for row, value in session.execute(query.order_by(*order).limit(limit))]
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    group_id: str
+    group_name: str
+    access: str
+
+
+def group_grants(session: Session, connection_ids: Sequence[str]) -> dict[str, list[GroupGrant]]:
+    """connection id -> its grants to groups that still exist, by group name."""
+    found: dict[str, list[GroupGrant]] = {ident: [] for ident in connection_ids}
+    if not connection_ids:
+        return found
+    grant = DataConnectionGroupAccessRow
+    rows = session.execute(
+        select(grant.connection_id, GroupRow.id, GroupRow.name, grant.access)
+        .join(GroupRow, GroupRow.id == grant.group_id)
+        .where(grant.connection_id.in_(list(connection_ids)))
+        .order_by(func.lower(GroupRow.name), GroupRow.id)
+    )
+    for connection_id, group_id, group_name, access in rows:
+        found[connection_id].append(GroupGrant(group_id, group_name, access))
+    return found
+
+
+def set_group_access(session: Session, connection_id: str, group_id: str, access: str) -> None:
+    """Grant `access` to the group; NONE removes the grant."""
+    row = session.get(DataConnectionGroupAccessRow, (connection_id, group_id))
+    if access == "NONE":
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(
+            DataConnectionGroupAccessRow(
+                connection_id=connection_id, group_id=group_id, access=access
+            )
+        )
+    else:
+        row.access = access
+
+
+def delete_connection(session: Session, row: DataConnectionRow) -> None:
+    # Deleted explicitly as well as by ON DELETE CASCADE, so the outcome does not depend on
+    # SQLite's foreign_keys pragma being on for this connection.
+    session.execute(
+        delete(DataConnectionGroupAccessRow).where(
+            DataConnectionGroupAccessRow.connection_id == row.id
+        )
+    )
+    session.delete(row)
