@@ -96,19 +96,21 @@ def run_notebook(
         return _result(verdict, notebook, log, started_at)
 
     run = _Run(job, notebook, control, log, on_kernel_started)
+    html: str | None = None
     try:
         with contextlib.ExitStack() as stack:
             if job.timeout_seconds is not None:
                 stack.enter_context(Deadline(control, job.timeout_seconds))
             cwd = job.cwd if job.cwd is not None else stack.enter_context(_scratch_dir())
             verdict = asyncio.run(run.main(cwd))
+            html = run.html
     except Exception as exc:
         # Broad on purpose: the contract is an outcome, never an exception. _Run.main has
         # already disposed of the kernel in its own finally, whatever went wrong.
         logger.exception("kernel runner failed")
         log.event(f"internal error: {traceback.format_exc()}")
         verdict = _Verdict(RunOutcome.ERRORED, f"Internal error: {type(exc).__name__}: {exc}")
-    return _result(verdict, notebook, log, started_at)
+    return _result(verdict, notebook, log, started_at, html)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class _Run:
         self._control = control
         self._log = log
         self._on_kernel_started = on_kernel_started
+        # Rendered while the kernel shuts down, when the notebook is final by then.
+        self.html: str | None = None
 
     async def main(self, cwd: str) -> _Verdict:
         """Run the job with a kernel working in `cwd`; return how it ended."""
@@ -169,7 +173,17 @@ class _Run:
                 self._log.event(f"stopping: {stop.reason}; {killed}")
             # Only a run that ended on its own shuts its kernel down politely; a stopped run
             # was killed already, and after an error of ours there is nothing to save.
-            await kernel.dispose(graceful=stop is None and verdict is not None)
+            graceful = stop is None and verdict is not None
+            # The polite shutdown mostly waits on the kernel: render the (now final)
+            # notebook meanwhile, so the run's result is ready as soon as the kernel is gone.
+            rendering = (
+                asyncio.create_task(asyncio.to_thread(render_html, _plain(self._notebook)))
+                if graceful
+                else None
+            )
+            await kernel.dispose(graceful=graceful)
+            if rendering is not None:
+                self.html = await rendering
             self._log_kernel_exit(kernel)
         if stop is not None:
             return _Verdict(stop.outcome, stop.reason)
@@ -273,10 +287,15 @@ def _scratch_dir() -> Iterator[str]:
 
 
 def _result(
-    verdict: _Verdict, notebook: Mapping[str, Any], log: RunLog, started_at: datetime
+    verdict: _Verdict,
+    notebook: Mapping[str, Any],
+    log: RunLog,
+    started_at: datetime,
+    html: str | None = None,
 ) -> KernelResult:
     executed = _plain(notebook)
-    html = render_html(executed)
+    if html is None:
+        html = render_html(executed)
     ending = f"run ended: {verdict.outcome.value}"
     log.event(ending if verdict.reason is None else f"{ending} ({verdict.reason})")
     return KernelResult(
