@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from runyard.domain import notebook as notebooks
 from runyard.domain import parameters as params
 from runyard.domain.permissions import Action, Actor, is_allowed
 from runyard.errors import BadRequest, Forbidden, InvalidNotebook, NotFound, ProjectNotPublished
+from runyard.services import keyset
 from runyard.store import identity as identity_store
 from runyard.store import projects as store
 from runyard.store.db import Database
@@ -82,36 +81,25 @@ class ProjectService:
         limit: int = 25,
     ) -> ProjectPage:
         require(actor, Action.READ_PROJECTS)
-        if after and before:
-            raise BadRequest("Pass either 'after' or 'before', not both")
-        token = after or before
-        cursor = _decode_cursor(token) if token else None
-        backwards = before is not None
-        with self._db.read() as session:
-            rows = store.list_projects(
-                session,
-                flt,
-                sort_by=sort_by,
-                descending=descending != backwards,
-                after=cursor,
-                limit=limit + 1,
-            )
-            more = len(rows) > limit
-            rows = rows[:limit]
-            if backwards:
-                rows.reverse()
-            views = [self._view(session, row) for row in rows]
-        if not views:
-            return ProjectPage(values=[], after=None, before=None)
         column = store.SORT_COLUMNS[sort_by].key
-        first, last = rows[0], rows[-1]
-        has_next = more if not backwards else True
-        has_prev = (cursor is not None) if not backwards else more
-        return ProjectPage(
-            values=views,
-            after=_encode_cursor(getattr(last, column), last.id) if has_next else None,
-            before=_encode_cursor(getattr(first, column), first.id) if has_prev else None,
-        )
+
+        def key_of(row: ProjectRow) -> keyset.Key:
+            moment: datetime | None = getattr(row, column)
+            return (moment.isoformat() if moment else "", row.id)
+
+        with self._db.read() as session:
+
+            def fetch(start: keyset.Key | None, desc: bool, count: int) -> list[ProjectRow]:
+                after_key = None if start is None else (_moment(start[0]), start[1])
+                return store.list_projects(
+                    session, flt, sort_by=sort_by, descending=desc, after=after_key, limit=count
+                )
+
+            found = keyset.page(
+                fetch, key_of, descending=descending, after=after, before=before, limit=limit
+            )
+            views = [self._view(session, row) for row in found.values]
+        return ProjectPage(values=views, after=found.after, before=found.before)
 
     def notebook(self, actor: Actor, project_id: str, version: int | None) -> dict[str, Any]:
         """The draft notebook, or the notebook of published `version`."""
@@ -284,15 +272,11 @@ def _declared_parameters(nb: Mapping[str, Any]) -> list[params.ParameterSpec]:
     return params.parse_parameters_source(nb["cells"][index]["source"])
 
 
-def _encode_cursor(key: datetime | None, ident: str) -> str:
-    payload = json.dumps([key.isoformat() if key else None, ident]).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime | None, str]:
+def _moment(text: str) -> datetime | None:
+    """The sort value of a cursor: an ISO timestamp, or "" for a project never published."""
+    if not text:
+        return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key, ident = json.loads(base64.urlsafe_b64decode(padded))
-        return (datetime.fromisoformat(key) if key else None, str(ident))
-    except (ValueError, TypeError) as error:
-        raise BadRequest(f"Invalid pagination cursor: {cursor!r}") from error
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise BadRequest(f"Invalid pagination cursor value: {text!r}") from error
