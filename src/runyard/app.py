@@ -17,6 +17,7 @@ from starlette.responses import Response
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
 from runyard.api.tracing import TraceIdMiddleware
+from runyard.api.v1 import audit as audit_api
 from runyard.api.v1 import collections as collections_api
 from runyard.api.v1 import data_connections as connections_api
 from runyard.api.v1 import groups as groups_api
@@ -32,6 +33,7 @@ from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.local import LocalExecutor
 from runyard.scheduler.loop import Scheduler
+from runyard.services.audit import AuditLog
 from runyard.services.collections import CollectionService
 from runyard.services.connections import ConnectionService
 from runyard.services.container import Services
@@ -146,6 +148,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         groups=GroupService(db, utcnow),
         collections=CollectionService(db, utcnow),
         connections=ConnectionService(db, SecretBox(key), utcnow),
+        audit=AuditLog(db),
         public_url=settings.resolved_public_url,
         secret_key=key,
     )
@@ -225,5 +228,6 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(groups_api.router, prefix="/api/v1")
     app.include_router(collections_api.router, prefix="/api/v1")
     app.include_router(connections_api.router, prefix="/api/v1")
+    app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(web_router)
     return app

@@ -412,3 +412,25 @@ class RunyardClient:
 
     def delete_connection(self, connection_id: str) -> None:
         self._call("DELETE", f"/data-connections/{connection_id}")
+
+    # -- audit log -------------------------------------------------------------------------
+
+    def audit(
+        self, action: str | None = None, limit: int = 50, **filters: str
+    ) -> list[dict[str, Any]]:
+        """The newest `limit` audit events (admins only); `action` is a prefix (`user.`),
+        `filters` the other query parameters (`actorUserId`, `targetType`, `since`…)."""
+        found: list[dict[str, Any]] = []
+        after: str | None = None
+        while len(found) < limit:
+            params: dict[str, Any] = {"limit": min(500, limit - len(found)), **filters}
+            if action:
+                params["action"] = action
+            if after:
+                params["after"] = after
+            page = self._call("GET", "/audit", params=params)
+            found += page["values"]
+            after = page["pagination"]["after"]
+            if not after or not page["values"]:
+                break
+        return found

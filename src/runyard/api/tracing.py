@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_trace_id: ContextVar[str] = ContextVar("runyard_trace_id", default="")
+# The contextvar itself lives in the leaf module `runyard.tracing`, so that services (which may
+# not import the API) can stamp the audit log with the same id; re-exported here for the API.
+from runyard.tracing import current_trace_id, reset_trace_id, set_trace_id
 
-
-def current_trace_id() -> str:
-    return _trace_id.get() or uuid.uuid4().hex
+__all__ = ["TraceIdMiddleware", "current_trace_id"]
 
 
 class TraceIdMiddleware:
@@ -25,7 +24,7 @@ class TraceIdMiddleware:
             await self.app(scope, receive, send)
             return
         trace_id = uuid.uuid4().hex
-        token = _trace_id.set(trace_id)
+        token = set_trace_id(trace_id)
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -37,4 +36,4 @@ class TraceIdMiddleware:
         try:
             await self.app(scope, receive, send_with_header)
         finally:
-            _trace_id.reset(token)
+            reset_trace_id(token)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from runyard.cli import audit as audit_cli
 from runyard.cli import collections as collections_cli
 from runyard.cli import connections as connections_cli
 from runyard.cli import groups as groups_cli
@@ -34,6 +35,7 @@ app.add_typer(collections_cli.app, name="collections")
 app.add_typer(connections_cli.app, name="connections")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(tokens_cli.app, name="tokens")
+app.command("audit")(audit_cli.audit)
 
 console = Console()
 

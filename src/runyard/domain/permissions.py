@@ -60,6 +60,7 @@ class Action(StrEnum):
     MANAGE_COLLECTIONS = "manage collections"
     READ_CONNECTIONS = "read data connections"
     MANAGE_CONNECTIONS = "manage data connections"
+    READ_AUDIT = "read the audit log"
 
 
 # The least role that may take each action, and the scope a workspace token needs for it.
@@ -86,6 +87,8 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.MANAGE_COLLECTIONS: (Role.MANAGER, Scope.COLLECTIONS_WRITE),
     Action.READ_CONNECTIONS: (Role.EDITOR, Scope.CONNECTIONS_READ),
     Action.MANAGE_CONNECTIONS: (Role.ADMIN, Scope.CONNECTIONS_WRITE),
+    # The audit log names every user and change: admins only, whatever a token's scopes.
+    Action.READ_AUDIT: (Role.ADMIN, Scope.USERS_READ),
 }
 
 

@@ -21,6 +21,7 @@ from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, Actor, Role
 from runyard.errors import BadRequest, NotFound
 from runyard.services import keyset
+from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import collections as store
 from runyard.store import groups as groups_store
@@ -134,6 +135,15 @@ class CollectionService:
             session.flush()
             if sharing is not None:
                 _apply_sharing(session, row, sharing)
+            AuditLog.record(
+                session,
+                actor,
+                "collection.create",
+                "collection",
+                row.id,
+                {"name": name, **_sharing_facts(sharing)},
+                at=row.created_at,
+            )
             return _view(session, row)
 
     def edit(self, actor: Actor, collection_id: str, edit: CollectionEdit) -> CollectionView:
@@ -148,6 +158,23 @@ class CollectionService:
             if edit.sharing is not None:
                 _apply_sharing(session, row, edit.sharing)
             session.flush()
+            fields = [
+                f
+                for f, given in (
+                    ("name", edit.name is not None),
+                    ("description", edit.set_description),
+                )
+                if given
+            ]
+            AuditLog.record(
+                session,
+                actor,
+                "collection.update",
+                "collection",
+                row.id,
+                {"fields": fields, **_sharing_facts(edit.sharing)},
+                at=self._clock(),
+            )
             return _view(session, row)
 
     def share_project(
@@ -166,7 +193,29 @@ class CollectionService:
             for collection_id, access in wanted.items():
                 if collection_id in known:
                     store.put_project(session, collection_id, project_id, access.value, now)
+            AuditLog.record(
+                session,
+                actor,
+                "project.share.collections",
+                "project",
+                project_id,
+                {"collections": {c: wanted[c].value for c in sorted(known)}},
+                at=now,
+            )
             return [c for c in wanted if c not in known]
+
+
+def _sharing_facts(sharing: SharingChange | None) -> dict[str, object]:
+    """The grants a sharing change sets, for the audit log."""
+    if sharing is None:
+        return {}
+    grants: dict[str, object] = {
+        "users": {user_id: access.value for user_id, access in sharing.users},
+        "groups": {group_id: access.value for group_id, access in sharing.groups},
+    }
+    if sharing.workspace is not None:
+        grants["workspace"] = sharing.workspace.value
+    return {"sharing": grants}
 
 
 def _viewer(actor: Actor) -> Viewer | None:

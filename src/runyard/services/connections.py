@@ -22,6 +22,7 @@ from runyard.domain.connections import ConnectionType, ParsedDetails, SharingAcc
 from runyard.domain.permissions import Action, Actor
 from runyard.errors import BadRequest, NotFound
 from runyard.services import keyset
+from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import connections as store
 from runyard.store import groups as groups_store
@@ -190,6 +191,15 @@ class ConnectionService:
             for group_id, access in settings.group_sharing:
                 store.set_group_access(session, row.id, group_id, access)
             session.flush()
+            AuditLog.record(
+                session,
+                actor,
+                "connection.create",
+                "connection",
+                row.id,
+                {"name": row.name, "type": row.type},
+                at=now,
+            )
             log.info("data connection %s (%s) created by %s", row.id, row.type, actor.user_id)
             return self._view(session, row)
 
@@ -218,13 +228,34 @@ class ConnectionService:
                 store.set_group_access(session, row.id, group_id, access)
             row.updated_at = self._clock()
             session.flush()
+            # Field names only: `connection_details` may hold secrets, so not even its keys.
+            AuditLog.record(
+                session,
+                actor,
+                "connection.update",
+                "connection",
+                row.id,
+                {"name": row.name, "type": row.type, "fields": sorted(changes)},
+                at=row.updated_at,
+            )
             log.info("data connection %s edited by %s", row.id, actor.user_id)
             return self._view(session, row)
 
     def delete(self, actor: Actor, connection_id: str) -> None:
         require(actor, Action.MANAGE_CONNECTIONS)
         with self._db.write() as session:
-            store.delete_connection(session, self._row(session, connection_id))
+            row = self._row(session, connection_id)
+            facts = {"name": row.name, "type": row.type}
+            store.delete_connection(session, row)
+            AuditLog.record(
+                session,
+                actor,
+                "connection.delete",
+                "connection",
+                connection_id,
+                facts,
+                at=self._clock(),
+            )
         log.info("data connection %s deleted by %s", connection_id, actor.user_id)
 
     # -- helpers -------------------------------------------------------------------------

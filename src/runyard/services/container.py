@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runyard.services.audit import AuditLog
 from runyard.services.collections import CollectionService
 from runyard.services.connections import ConnectionService
 from runyard.services.groups import GroupService
@@ -26,6 +27,7 @@ class Services:
     groups: GroupService
     collections: CollectionService
     connections: ConnectionService
+    audit: AuditLog
     public_url: str
     # Keys the web UI's session cookies and CSRF tokens (the same key that keys token hashes).
     secret_key: bytes

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from runyard.domain.permissions import Action, Actor
 from runyard.errors import BadRequest, NotFound
 from runyard.services import keyset
+from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import groups as store
 from runyard.store import identity as identity_store
@@ -100,6 +101,15 @@ class GroupService:
             row = GroupRow(id=str(uuid.uuid4()), name=name, created_at=now)
             store.insert_group(session, row)
             store.add_members(session, row.id, member_ids, now)
+            AuditLog.record(
+                session,
+                actor,
+                "group.create",
+                "group",
+                row.id,
+                {"name": name, "membersAdded": sorted(set(member_ids))},
+                at=now,
+            )
             return CreatedGroup(row=row, member_ids=store.member_ids(session, row.id))
 
     def edit(
@@ -130,13 +140,25 @@ class GroupService:
                     store.rename_group(session, row, cleaned)
             store.add_members(session, row.id, add, now)
             store.remove_members(session, row.id, remove)
+            details: dict[str, object] = {"name": row.name}
+            if name is not None:
+                details["fields"] = ["name"]
+            if add:
+                details["membersAdded"] = sorted(set(add))
+            if remove:
+                details["membersRemoved"] = sorted(set(remove))
+            AuditLog.record(session, actor, "group.update", "group", row.id, details, at=now)
             return row
 
     def delete(self, actor: Actor, group_id: str) -> None:
         require(actor, Action.MANAGE_GROUPS)
         with self._db.write() as session:
-            _group(session, group_id)
+            row = _group(session, group_id)
+            name = row.name
             store.delete_group(session, group_id)
+            AuditLog.record(
+                session, actor, "group.delete", "group", group_id, {"name": name}, at=self._clock()
+            )
 
 
 def _group(session: Session, group_id: str) -> GroupRow:

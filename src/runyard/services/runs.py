@@ -21,6 +21,7 @@ from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancellable, Unprocessable
 from runyard.executor.base import Executor
 from runyard.kernel.orphans import kill_orphaned_kernel
+from runyard.services.audit import AuditLog
 from runyard.services.projects import ProjectService, require
 from runyard.store import projects as project_store
 from runyard.store import runs as store
@@ -141,6 +142,16 @@ class RunService:
                     # Another request with the same key won the race; answer with its run.
                     session.rollback()
                     return self._replayed_after_race(project_id, request.idempotency_key)
+            AuditLog.record(
+                session,
+                actor,
+                "run.trigger",
+                "run",
+                run.id,
+                {"projectId": project_id, "version": version.version},
+                run.trace_id,
+                at=now,
+            )
         self._ring(run.id)
         return Triggered(run=run)
 
@@ -272,6 +283,15 @@ class RunService:
             else:
                 store.request_cancel(session, run_id)
                 store.add_event(session, run_id, "CANCEL_REQUESTED", actor.email, now)
+            AuditLog.record(
+                session,
+                actor,
+                "run.cancel",
+                "run",
+                run_id,
+                {"projectId": project_id, "status": status.value},
+                at=now,
+            )
         self._executor.cancel(run_id)
         with self._db.read() as session:
             fresh = store.get_run(session, run_id)

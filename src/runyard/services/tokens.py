@@ -18,11 +18,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from runyard.auth import tokens
 from runyard.domain.permissions import Action, Actor, Role, Scope, TokenType, is_allowed
 from runyard.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from runyard.services import keyset
+from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import identity as store
 from runyard.store.db import Database
@@ -104,6 +106,9 @@ class TokenService:
             if owner.deactivated_at is not None:
                 raise Unprocessable(f"User {owner.email} is deactivated")
             store.add(session, row)
+            AuditLog.record(
+                session, actor, "token.create", "token", row.id, _token_facts(row), at=now
+            )
         return CreatedToken(view=TokenView(row=row, user=owner), secret=secret)
 
     def list(
@@ -147,6 +152,15 @@ class TokenService:
             row = found[0]
             if row.revoked_at is None:
                 row.revoked_at = self._clock()
+                AuditLog.record(
+                    session,
+                    actor,
+                    "token.revoke",
+                    "token",
+                    row.id,
+                    _token_facts(row),
+                    at=row.revoked_at,
+                )
 
     # -- rules ---------------------------------------------------------------------------
 
@@ -203,6 +217,16 @@ def _grantable_scopes(actor: Actor, names: Sequence[str]) -> list[str]:
                 f"hold: {', '.join(beyond)}"
             )
     return wanted
+
+
+def _token_facts(row: ApiTokenRow) -> dict[str, Any]:
+    """What the audit log may say about a token: never its secret nor its hash."""
+    return {
+        "type": row.type,
+        "userId": row.user_id,
+        "scopes": list(row.scopes),
+        "expiresAt": row.expires_at.isoformat() if row.expires_at else None,
+    }
 
 
 def _created_at(text: str) -> datetime:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from runyard.domain.permissions import Action, Actor, Role, TokenType
 from runyard.errors import Conflict, NotFound, Unprocessable
 from runyard.services import keyset
+from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import groups as groups_store
 from runyard.store import identity as store
@@ -110,6 +111,9 @@ class UserService:
             if store.email_taken(session, email):
                 raise Conflict(f"A user with email {email} already exists")
             store.add_user(session, row)
+            AuditLog.record(
+                session, actor, "user.create", "user", row.id, {"role": row.role}, at=row.created_at
+            )
         return row
 
     def update(self, actor: Actor, user_id: str, changes: Mapping[str, Any]) -> UserRow:
@@ -126,6 +130,14 @@ class UserService:
                 row.role = role.value
             if "name" in changes:
                 row.name = changes["name"]
+            details: dict[str, Any] = {
+                "fields": sorted(k for k in changes if k in ("name", "role"))
+            }
+            if "role" in changes:
+                details["role"] = row.role
+            AuditLog.record(
+                session, actor, "user.update", "user", row.id, details, at=self._clock()
+            )
         return row
 
     def deactivate(self, actor: Actor, user_id: str) -> UserRow:
@@ -141,6 +153,9 @@ class UserService:
                 if row.role == Role.ADMIN.value:
                     self._keep_an_admin(session, row, "deactivate")
                 row.deactivated_at = self._clock()
+                AuditLog.record(
+                    session, actor, "user.deactivate", "user", row.id, at=row.deactivated_at
+                )
         return row
 
     def reactivate(self, actor: Actor, user_id: str) -> UserRow:
@@ -150,7 +165,9 @@ class UserService:
             row = store.get_user(session, user_id)
             if row is None:
                 raise NotFound("user", user_id)
-            row.deactivated_at = None
+            if row.deactivated_at is not None:
+                row.deactivated_at = None
+                AuditLog.record(session, actor, "user.reactivate", "user", row.id, at=self._clock())
         return row
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runyard.store import (  # noqa: F401  (every table)
+    audit,
     collections,
     connections,
     groups,
