@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 
 console = Console()
 
@@ -25,18 +24,15 @@ def audit(
 ) -> None:
     """Show the audit log: admin changes and run triggers and cancels."""
     table = Table("at", "action", "actor", "target", "details", "trace id")
-    with client_for(url, token) as client:
-        try:
-            for event in client.audit(action=action, limit=limit):
-                target = event["target"]
-                table.add_row(
-                    event["at"],
-                    event["action"],
-                    event["actor"]["email"] or "-",
-                    f"{target['type']} {target['id']}",
-                    json.dumps(event["details"], sort_keys=True),
-                    event["traceId"] or "",
-                )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for event in client.audit(action=action, limit=limit):
+            target = event["target"]
+            table.add_row(
+                event["at"],
+                event["action"],
+                event["actor"]["email"] or "-",
+                f"{target['type']} {target['id']}",
+                json.dumps(event["details"], sort_keys=True),
+                event["traceId"] or "",
+            )
     console.print(table)

@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 
 app = typer.Typer(
     help="Collections of projects, and who they are shared with.", no_args_is_help=True
@@ -64,17 +63,14 @@ def _print(collection: dict[str, Any]) -> None:
 def list_(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List the collections you can see, by name."""
     table = Table("id", "name", "description", "workspace")
-    with client_for(url, token) as client:
-        try:
-            for collection in client.collections():
-                table.add_row(
-                    collection["id"],
-                    collection["name"],
-                    collection.get("description") or "-",
-                    collection["sharing"]["workspace"]["members"],
-                )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for collection in client.collections():
+            table.add_row(
+                collection["id"],
+                collection["name"],
+                collection.get("description") or "-",
+                collection["sharing"]["workspace"]["members"],
+            )
     console.print(table)
 
 
@@ -92,13 +88,10 @@ def create(
 ) -> None:
     """Create a collection, shared as given."""
     sharing = _sharing(user, group, workspace)
-    with client_for(url, token) as client:
-        try:
-            collection = client.create_collection(
-                name, description=description, sharing=sharing or None
-            )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        collection = client.create_collection(
+            name, description=description, sharing=sharing or None
+        )
     _print(collection)
 
 
@@ -126,20 +119,14 @@ def update(
         changes["sharing"] = {"upsert": sharing}
     if not changes:
         raise typer.BadParameter("nothing to change: give --name, --description or sharing")
-    with client_for(url, token) as client:
-        try:
-            collection = client.edit_collection(collection_id, changes)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        collection = client.edit_collection(collection_id, changes)
     _print(collection)
 
 
 def _put_project(collection_id: str, project_id: str, access: str, url: str, token: str) -> None:
-    with client_for(url, token) as client:
-        try:
-            answer = client.share_project_with_collections(project_id, {collection_id: access})
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        answer = client.share_project_with_collections(project_id, {collection_id: access})
     for problem in answer.get("errors") or []:
         console.print(f"[red]{', '.join(problem['collectionIds'])}: {problem['reason']}[/red]")
         raise typer.Exit(1)
@@ -173,10 +160,7 @@ def remove_project(
 def projects(collection_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List the projects in a collection."""
     table = Table("id", "title", "owner")
-    with client_for(url, token) as client:
-        try:
-            for project in client.projects_in_collection(collection_id):
-                table.add_row(project["id"], project["title"], project["owner"]["email"])
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for project in client.projects_in_collection(collection_id):
+            table.add_row(project["id"], project["title"], project["owner"]["email"])
     console.print(table)

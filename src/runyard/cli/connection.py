@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -29,3 +31,14 @@ def client_for(url: str, token: str) -> RunyardClient:
 def fail(error: ApiError) -> typer.Exit:
     errors.print(f"[red]Error {error}[/red]")
     return typer.Exit(1)
+
+
+@contextmanager
+def api_client(url: str, token: str) -> Iterator[RunyardClient]:
+    """A client for one command; an error answer from the server ends the command with its
+    message and exit code 1."""
+    with client_for(url, token) as client:
+        try:
+            yield client
+        except ApiError as error:
+            raise fail(error) from error

@@ -18,8 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.domain.connections import DETAILS, ConnectionType
 
 app = typer.Typer(
@@ -126,11 +125,8 @@ def list_(
     token: TokenOption = "",
 ) -> None:
     """List the workspace's data connections (never their secrets)."""
-    with client_for(url, token) as client:
-        try:
-            found = list(client.connections(sort_by=sort.upper()))
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        found = list(client.connections(sort_by=sort.upper()))
     if as_json:
         console.print_json(json.dumps(found))
         return
@@ -166,11 +162,8 @@ def create(
     kind = _kind(type_)
     fields = _details(kind, detail, secret, secret_file)
     options: dict[str, Any] = {"description": description} if description is not None else {}
-    with client_for(url, token) as client:
-        try:
-            created = client.create_connection(name, kind.value, fields, **options)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        created = client.create_connection(name, kind.value, fields, **options)
     _print_connection(created)
 
 
@@ -198,18 +191,15 @@ def update(
         changes["name"] = name
     if description is not None:
         changes["description"] = description
-    with client_for(url, token) as client:
-        try:
-            kind = _kind(type_) if type_ else _kind(client.connection(connection_id)["type"])
-            fields = _details(kind, detail, secret, secret_file)
-            fields.update({key: None for key in clear or []})
-            if type_:
-                changes["type"] = kind.value
-            if fields:
-                changes["connectionDetails"] = {kind.value: fields}
-            updated = client.update_connection(connection_id, changes)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        kind = _kind(type_) if type_ else _kind(client.connection(connection_id)["type"])
+        fields = _details(kind, detail, secret, secret_file)
+        fields.update({key: None for key in clear or []})
+        if type_:
+            changes["type"] = kind.value
+        if fields:
+            changes["connectionDetails"] = {kind.value: fields}
+        updated = client.update_connection(connection_id, changes)
     _print_connection(updated)
 
 
@@ -223,9 +213,6 @@ def delete(
     """Delete a data connection and its encrypted secrets."""
     if not yes:
         typer.confirm(f"Delete data connection {connection_id}?", abort=True)
-    with client_for(url, token) as client:
-        try:
-            client.delete_connection(connection_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        client.delete_connection(connection_id)
     console.print(f"Deleted data connection {connection_id}")

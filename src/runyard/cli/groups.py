@@ -8,8 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 
 app = typer.Typer(help="Groups of users (managers and admins change them).", no_args_is_help=True)
 console = Console()
@@ -27,15 +26,12 @@ def list_(
     """List the workspace's groups."""
     columns = ["id", "name", "created"] + (["members"] if members else [])
     table = Table(*columns)
-    with client_for(url, token) as client:
-        try:
-            for group in client.groups(sort_by=sort.upper()):
-                row = [group["id"], group["name"], group["createdAt"]]
-                if members:
-                    row.append(", ".join(m["email"] for m in client.group_members(group["id"])))
-                table.add_row(*row)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for group in client.groups(sort_by=sort.upper()):
+            row = [group["id"], group["name"], group["createdAt"]]
+            if members:
+                row.append(", ".join(m["email"] for m in client.group_members(group["id"])))
+            table.add_row(*row)
     console.print(table)
 
 
@@ -49,11 +45,8 @@ def create(
     token: TokenOption = "",
 ) -> None:
     """Create a group, with members if given."""
-    with client_for(url, token) as client:
-        try:
-            group = client.create_group(name, member or [])
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        group = client.create_group(name, member or [])
     count = len(group["members"]["users"])
     console.print(f"Group {group['id']}  {group['name']}  ({count} member(s))")
 
@@ -61,11 +54,8 @@ def create(
 @app.command("rename")
 def rename(group_id: str, name: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Rename a group."""
-    with client_for(url, token) as client:
-        try:
-            group = client.edit_group(group_id, name=name)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        group = client.edit_group(group_id, name=name)
     console.print(f"Group {group['id']} is now {group['name']}")
 
 
@@ -74,11 +64,8 @@ def add_members(
     group_id: str, user_ids: UserIds, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Add users to a group (users already in it stay)."""
-    with client_for(url, token) as client:
-        try:
-            group = client.edit_group(group_id, add=user_ids)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        group = client.edit_group(group_id, add=user_ids)
     console.print(f"Added {len(user_ids)} user(s) to {group['name']}")
 
 
@@ -87,20 +74,14 @@ def remove_members(
     group_id: str, user_ids: UserIds, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Remove users from a group."""
-    with client_for(url, token) as client:
-        try:
-            group = client.edit_group(group_id, remove=user_ids)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        group = client.edit_group(group_id, remove=user_ids)
     console.print(f"Removed {len(user_ids)} user(s) from {group['name']}")
 
 
 @app.command("delete")
 def delete(group_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Delete a group; its members stay users, and what was shared with the group is not."""
-    with client_for(url, token) as client:
-        try:
-            client.delete_group(group_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        client.delete_group(group_id)
     console.print(f"Deleted group {group_id}")

@@ -18,9 +18,9 @@ from runyard.cli import groups as groups_cli
 from runyard.cli import schedules as schedules_cli
 from runyard.cli import tokens as tokens_cli
 from runyard.cli import users as users_cli
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
-from runyard.client import ApiError, RunyardClient
+from runyard.client import RunyardClient
 
 app = typer.Typer(
     help="Runyard: run data notebooks on schedules and on demand.", no_args_is_help=True
@@ -127,11 +127,8 @@ def projects_import(
     token: TokenOption = "",
 ) -> None:
     """Create a project from a Jupyter notebook."""
-    with client_for(url, token) as client:
-        try:
-            result = client.import_notebook(notebook, publish=publish, title=title)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        result = client.import_notebook(notebook, publish=publish, title=title)
     project = result["project"]
     console.print(f"Project [bold]{project['title']}[/bold] {project['id']}")
     if result.get("publishedVersion"):
@@ -142,17 +139,14 @@ def projects_import(
 def projects_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List projects."""
     table = Table("id", "title", "version", "last published")
-    with client_for(url, token) as client:
-        try:
-            for project in client.projects():
-                table.add_row(
-                    project["id"],
-                    project["title"],
-                    str(project.get("latestVersion") or "-"),
-                    project.get("lastPublishedAt") or "-",
-                )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for project in client.projects():
+            table.add_row(
+                project["id"],
+                project["title"],
+                str(project.get("latestVersion") or "-"),
+                project.get("lastPublishedAt") or "-",
+            )
     console.print(table)
 
 
@@ -167,13 +161,10 @@ def projects_publish(
     token: TokenOption = "",
 ) -> None:
     """Publish the project's draft as its next version."""
-    with client_for(url, token) as client:
-        try:
-            if notebook:
-                client.put_notebook(project_id, notebook)
-            version = client.publish(project_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        if notebook:
+            client.put_notebook(project_id, notebook)
+        version = client.publish(project_id)
     console.print(f"Published version {version['version']}")
 
 
@@ -193,15 +184,12 @@ def runs_trigger(
 ) -> None:
     """Trigger a run of the project's published version."""
     params = parse_params(param or [])
-    with client_for(url, token) as client:
-        try:
-            run = client.trigger(project_id, params, idempotency_key=idempotency_key)
-            console.print(f"Run {run['runId']} (version {run['projectVersion']})")
-            if not wait:
-                return
-            final = _wait_with_progress(client, project_id, run["runId"])
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        run = client.trigger(project_id, params, idempotency_key=idempotency_key)
+        console.print(f"Run {run['runId']} (version {run['projectVersion']})")
+        if not wait:
+            return
+        final = _wait_with_progress(client, project_id, run["runId"])
     _print_status(final)
     if final["status"] != "COMPLETED":
         raise typer.Exit(1)
@@ -236,11 +224,8 @@ def runs_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
 ) -> None:
     """Show a run's status."""
-    with client_for(url, token) as client:
-        try:
-            run = client.status(project_id, run_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        run = client.status(project_id, run_id)
     _print_json(run) if as_json else _print_status(run)
 
 
@@ -254,11 +239,8 @@ def runs_list(
     token: TokenOption = "",
 ) -> None:
     """List a project's runs, newest first."""
-    with client_for(url, token) as client:
-        try:
-            page = client.runs(project_id, limit=limit, offset=offset, status=status)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        page = client.runs(project_id, limit=limit, offset=offset, status=status)
     table = Table("run", "status", "trigger", "started", "ms")
     for run in page["runs"]:
         table.add_row(
@@ -276,11 +258,8 @@ def runs_cancel(
     project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Cancel a pending or running run."""
-    with client_for(url, token) as client:
-        try:
-            client.cancel(project_id, run_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        client.cancel(project_id, run_id)
     console.print(f"Cancelled run {run_id}")
 
 
@@ -289,11 +268,8 @@ def runs_log(
     project_id: str, run_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Print a finished run's log."""
-    with client_for(url, token) as client:
-        try:
-            text = client.artifact(project_id, run_id, "log")
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        text = client.artifact(project_id, run_id, "log")
     sys.stdout.write(text)
 
 

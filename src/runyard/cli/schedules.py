@@ -8,9 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
-from runyard.client import ApiError
 
 app = typer.Typer(help="Run projects on cadences or cron, in a time zone.", no_args_is_help=True)
 console = Console()
@@ -84,11 +83,8 @@ def add(
     body.update(
         inputParams=parse_params(param or []), catchUp=catch_up, overlap=overlap, enabled=not paused
     )
-    with client_for(url, token) as client:
-        try:
-            schedule = client.add_schedule(project_id, body)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        schedule = client.add_schedule(project_id, body)
     console.print(f"Schedule {schedule['id']}: {schedule['description']}")
     _print_times(schedule)
 
@@ -96,11 +92,8 @@ def add(
 @app.command("list")
 def list_(project_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List a project's schedules."""
-    with client_for(url, token) as client:
-        try:
-            schedules = client.schedules(project_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        schedules = client.schedules(project_id)
     table = Table("id", "cadence", "enabled", "next (UTC)", "catch-up", "overlap")
     for s in schedules:
         table.add_row(
@@ -115,11 +108,8 @@ def list_(project_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 
 
 def _set_enabled(project_id: str, schedule_id: str, enabled: bool, url: str, token: str) -> None:
-    with client_for(url, token) as client:
-        try:
-            schedule = client.update_schedule(project_id, schedule_id, {"enabled": enabled})
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        schedule = client.update_schedule(project_id, schedule_id, {"enabled": enabled})
     state = "resumed" if enabled else "paused"
     console.print(f"Schedule {schedule_id} {state}; next fire: {schedule['nextFireAt'] or '-'}")
 
@@ -145,11 +135,8 @@ def delete(
     project_id: str, schedule_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Delete a schedule; the runs it fired stay."""
-    with client_for(url, token) as client:
-        try:
-            client.delete_schedule(project_id, schedule_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        client.delete_schedule(project_id, schedule_id)
     console.print(f"Deleted schedule {schedule_id}")
 
 
@@ -158,11 +145,8 @@ def next_(
     project_id: str, schedule_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
 ) -> None:
     """Show the next five fire times, in UTC and in the schedule's zone."""
-    with client_for(url, token) as client:
-        try:
-            schedule = client.schedule(project_id, schedule_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        schedule = client.schedule(project_id, schedule_id)
     console.print(schedule["description"])
     _print_times(schedule)
 

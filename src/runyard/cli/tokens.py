@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 
 app = typer.Typer(help="Personal (hxtp_) and workspace (hxtw_) API tokens.", no_args_is_help=True)
 console = Console()
@@ -46,11 +45,8 @@ def create(
         body["expiresAt"] = None
     if user_id:
         body["userId"] = user_id
-    with client_for(url, token) as client:
-        try:
-            created = client.create_token(body)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        created = client.create_token(body)
     console.print(
         f"Token {created['id']} ({created['type']}), expires {created['expiresAt'] or 'never'}."
         " Its secret is shown only this once; keep it:\n"
@@ -62,30 +58,24 @@ def create(
 def list_(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """List your tokens (an admin sees all of them). Secrets are never shown."""
     table = Table("id", "type", "user", "description", "scopes", "expires", "last used", "state")
-    with client_for(url, token) as client:
-        try:
-            for item in client.tokens():
-                table.add_row(
-                    item["id"],
-                    item["type"],
-                    item["user"]["email"],
-                    item.get("description") or "-",
-                    " ".join(item["scopes"]) or "-",
-                    item.get("expiresAt") or "never",
-                    item.get("lastUsedAt") or "-",
-                    "revoked" if item.get("revokedAt") else "active",
-                )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for item in client.tokens():
+            table.add_row(
+                item["id"],
+                item["type"],
+                item["user"]["email"],
+                item.get("description") or "-",
+                " ".join(item["scopes"]) or "-",
+                item.get("expiresAt") or "never",
+                item.get("lastUsedAt") or "-",
+                "revoked" if item.get("revokedAt") else "active",
+            )
     console.print(table)
 
 
 @app.command("revoke")
 def revoke(token_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Revoke a token: it is refused from the next request on."""
-    with client_for(url, token) as client:
-        try:
-            client.revoke_token(token_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        client.revoke_token(token_id)
     console.print(f"Revoked token {token_id}")

@@ -8,8 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, client_for, fail
-from runyard.client import ApiError
+from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 
 app = typer.Typer(help="Workspace users (admins change them).", no_args_is_help=True)
 console = Console()
@@ -37,24 +36,21 @@ def list_(
 ) -> None:
     """List the workspace's users."""
     table = Table("id", "email", "name", "role", "last login", "deactivated")
-    with client_for(url, token) as client:
-        try:
-            for user in client.users(
-                sort_by=sort.upper(),
-                descending=desc,
-                include_deactivated=include_deactivated,
-                group_id=group_id,
-            ):
-                table.add_row(
-                    user["id"],
-                    user["email"],
-                    user.get("name") or "-",
-                    user["role"],
-                    user.get("lastLoginDate") or "-",
-                    user.get("deactivatedAt") or "-",
-                )
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        for user in client.users(
+            sort_by=sort.upper(),
+            descending=desc,
+            include_deactivated=include_deactivated,
+            group_id=group_id,
+        ):
+            table.add_row(
+                user["id"],
+                user["email"],
+                user.get("name") or "-",
+                user["role"],
+                user.get("lastLoginDate") or "-",
+                user.get("deactivatedAt") or "-",
+            )
     console.print(table)
 
 
@@ -67,11 +63,8 @@ def create(
     token: TokenOption = "",
 ) -> None:
     """Add a user. Give them a first personal token with `runyard tokens create --user-id`."""
-    with client_for(url, token) as client:
-        try:
-            user = client.create_user(email, name=name, role=role.upper())
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        user = client.create_user(email, name=name, role=role.upper())
     _print_user(user)
 
 
@@ -91,44 +84,32 @@ def update(
         changes["role"] = role.upper()
     if not changes:
         raise typer.BadParameter("give --name and/or --role")
-    with client_for(url, token) as client:
-        try:
-            user = client.update_user(user_id, changes)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        user = client.update_user(user_id, changes)
     _print_user(user)
 
 
 @app.command("deactivate")
 def deactivate(user_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Deactivate a user: their tokens stop working at once."""
-    with client_for(url, token) as client:
-        try:
-            user = client.deactivate_user(user_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        user = client.deactivate_user(user_id)
     _print_user(user)
 
 
 @app.command("reactivate")
 def reactivate(user_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Reactivate a user: their unrevoked, unexpired tokens work again."""
-    with client_for(url, token) as client:
-        try:
-            user = client.reactivate_user(user_id)
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        user = client.reactivate_user(user_id)
     _print_user(user)
 
 
 @app.command("me")
 def me(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
     """Show whom the token speaks for, the workspace id and when the token expires."""
-    with client_for(url, token) as client:
-        try:
-            found = client.me()
-        except ApiError as error:
-            raise fail(error) from error
+    with api_client(url, token) as client:
+        found = client.me()
     if "id" in found:
         _print_user(found)
     else:
