@@ -21,6 +21,7 @@ from runyard.api.v1 import audit as audit_api
 from runyard.api.v1 import collections as collections_api
 from runyard.api.v1 import data_connections as connections_api
 from runyard.api.v1 import groups as groups_api
+from runyard.api.v1 import project_sharing as project_sharing_api
 from runyard.api.v1 import projects as projects_api
 from runyard.api.v1 import runs as runs_api
 from runyard.api.v1 import schedules as schedules_api
@@ -45,6 +46,7 @@ from runyard.services.execution import (
 )
 from runyard.services.groups import GroupService
 from runyard.services.identity import Bootstrap, IdentityService
+from runyard.services.project_sharing import ProjectSharingService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunLimits, RunService
 from runyard.services.schedules import ScheduleService
@@ -147,6 +149,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         tokens=TokenService(db, key, utcnow, settings.max_personal_token_days),
         groups=GroupService(db, utcnow),
         collections=CollectionService(db, utcnow),
+        project_sharing=ProjectSharingService(db, utcnow),
         connections=ConnectionService(db, SecretBox(key), utcnow),
         audit=AuditLog(db),
         public_url=settings.resolved_public_url,
@@ -227,6 +230,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(tokens_api.router, prefix="/api/v1")
     app.include_router(groups_api.router, prefix="/api/v1")
     app.include_router(collections_api.router, prefix="/api/v1")
+    app.include_router(project_sharing_api.router, prefix="/api/v1")
     app.include_router(connections_api.router, prefix="/api/v1")
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(web_router)

@@ -118,6 +118,33 @@ class ParameterOut(Wire):
     annotation: str | None = None
 
 
+class Access(Wire):
+    access: AccessLevel
+
+
+class UserSharing(Access):
+    user: Email
+
+
+class GroupSharing(Access):
+    group: Named
+
+
+class CollectionAccessOut(Access):
+    collection: Named
+
+
+class ProjectSharingOut(Wire):
+    """Hex's `SharingResource`: all six keys, always."""
+
+    users: list[UserSharing]
+    collections: list[CollectionAccessOut]
+    groups: list[GroupSharing]
+    workspace: Access
+    publicWeb: Access
+    support: Access
+
+
 class Project(Wire):
     id: str
     title: str
@@ -139,6 +166,8 @@ class Project(Wire):
     latestVersion: int | None = None
     parameters: list[ParameterOut] = Field(default_factory=list)
     runTimeoutSeconds: float | None = None
+    # Present only when asked for with `includeSharing=true`.
+    sharing: ProjectSharingOut | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Pagination(Wire):

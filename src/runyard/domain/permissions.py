@@ -1,15 +1,23 @@
-"""Who may do what: role x token scope -> allowed?
+"""Who may do what: role x token scope x access to the object -> allowed?
 
-One pure function decides, and every service asks it, so the API, the web UI and the CLI
-cannot disagree. Per-object access (project sharing, connection sharing) joins this module
-with the workspace-administration work; until then every active user of the workspace sees
-every project.
+Pure functions decide, and every service asks them, so the API, the web UI and the CLI
+cannot disagree:
+
+- `is_allowed(actor, action)`: may this role, through this token, take the action at all?
+- `project_access(actor, ...)`: what the actor's grants on one project add up to, capped by
+  what the actor's role can exercise.
+- `may_on_project(actor, action, access)`: both of the above for an action on a project.
+
+A project the actor has no access to (`NONE`) is reported as missing by the services (404),
+so that its existence does not leak; a project they can see but not act on is a 403.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from runyard.domain.access import AccessLevel, at_least, strongest
 
 
 class Role(StrEnum):
@@ -52,6 +60,8 @@ class Action(StrEnum):
     READ_PROJECTS = "read projects"
     EDIT_PROJECTS = "edit projects"
     RUN_PROJECTS = "run projects"
+    VIEW_PROJECT_SOURCE = "view project notebooks"
+    SHARE_PROJECTS = "share projects"
     READ_USERS = "read users"
     MANAGE_USERS = "manage users"
     READ_GROUPS = "read groups"
@@ -78,6 +88,8 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.READ_PROJECTS: (Role.GUEST, Scope.PROJECTS_READ),
     Action.EDIT_PROJECTS: (Role.EDITOR, Scope.PROJECTS_WRITE),
     Action.RUN_PROJECTS: (Role.GUEST, Scope.PROJECTS_RUN),
+    Action.VIEW_PROJECT_SOURCE: (Role.GUEST, Scope.PROJECTS_READ),
+    Action.SHARE_PROJECTS: (Role.EDITOR, Scope.PROJECTS_WRITE),
     # Workspace administration, as in Hex: admins, and managers where Hex allows them.
     Action.READ_USERS: (Role.MEMBER, Scope.USERS_READ),
     Action.MANAGE_USERS: (Role.ADMIN, Scope.USERS_WRITE),
@@ -110,3 +122,72 @@ def is_allowed(actor: Actor, action: Action) -> bool:
         return False
     # Personal tokens act with their user's rights; workspace tokens only within their scopes.
     return actor.token_type is TokenType.PERSONAL or scope in actor.scopes
+
+
+# The access to a project each action needs (Hex's levels: "Can view app" runs the app and
+# reads its results; "Can explore" also reads the notebook; "Can edit"; "Full access" also
+# shares). Actions missing here are not about one project.
+_PROJECT_LEVEL: dict[Action, AccessLevel] = {
+    Action.READ_PROJECTS: AccessLevel.APP_ONLY,
+    Action.RUN_PROJECTS: AccessLevel.APP_ONLY,
+    Action.VIEW_PROJECT_SOURCE: AccessLevel.CAN_VIEW,
+    Action.EDIT_PROJECTS: AccessLevel.CAN_EDIT,
+    Action.SHARE_PROJECTS: AccessLevel.FULL_ACCESS,
+}
+
+# The strongest project access each role can exercise, whatever it was granted: a member
+# given "Can edit" still only views apps, as in Hex, where the role is a seat's ceiling.
+_ROLE_CEILING: dict[Role, AccessLevel] = {
+    Role.ADMIN: AccessLevel.FULL_ACCESS,
+    Role.MANAGER: AccessLevel.FULL_ACCESS,
+    Role.EDITOR: AccessLevel.FULL_ACCESS,
+    Role.EXPLORER: AccessLevel.CAN_VIEW,
+    Role.MEMBER: AccessLevel.APP_ONLY,
+    Role.GUEST: AccessLevel.APP_ONLY,
+    Role.EMBEDDED_USER: AccessLevel.APP_ONLY,
+    Role.ANONYMOUS: AccessLevel.NONE,
+}
+
+# Roles that see every collection, shared with them or not.
+_SEES_ALL_COLLECTIONS = frozenset({Role.ADMIN, Role.MANAGER})
+# Roles a workspace-wide grant reaches: Hex's "workspace members", which leaves out guests.
+_WORKSPACE_MEMBERS = frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.EXPLORER, Role.MEMBER})
+
+
+def is_workspace_member(role: Role) -> bool:
+    """True if grants to "the workspace" reach this role (guests are not members)."""
+    return role in _WORKSPACE_MEMBERS
+
+
+def sees_every_collection(role: Role) -> bool:
+    return role in _SEES_ALL_COLLECTIONS
+
+
+def sees_every_project(role: Role) -> bool:
+    """Admins have full access to every project, shared with them or not."""
+    return role is Role.ADMIN
+
+
+def project_access(actor: Actor, *, is_owner: bool, grants: list[AccessLevel]) -> AccessLevel:
+    """What the actor may do with one project.
+
+    1. An admin, or the project's owner, has full access.
+    2. Otherwise the strongest of the actor's grants counts: their own, their groups', the
+       workspace's (for members) and those of the collections they can see.
+    3. The role caps the result (`_ROLE_CEILING`).
+    """
+    if sees_every_project(actor.role) or is_owner:
+        granted = AccessLevel.FULL_ACCESS
+    else:
+        granted = strongest(grants)
+    ceiling = _ROLE_CEILING[actor.role]
+    return granted if at_least(ceiling, granted) else ceiling
+
+
+def required_project_access(action: Action) -> AccessLevel:
+    return _PROJECT_LEVEL[action]
+
+
+def may_on_project(actor: Actor, action: Action, access: AccessLevel) -> bool:
+    """True if the actor may take `action` on a project they hold `access` to."""
+    return is_allowed(actor, action) and at_least(access, _PROJECT_LEVEL[action])

@@ -18,22 +18,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from runyard.domain.access import AccessLevel
-from runyard.domain.permissions import Action, Actor, Role
+from runyard.domain.permissions import (
+    Action,
+    Actor,
+    is_workspace_member,
+    sees_every_collection,
+)
 from runyard.errors import BadRequest, NotFound
 from runyard.services import keyset
 from runyard.services.audit import AuditLog
+from runyard.services.project_access import checked_project
 from runyard.services.projects import require
 from runyard.store import collections as store
 from runyard.store import groups as groups_store
 from runyard.store import identity as identity_store
-from runyard.store import projects as projects_store
 from runyard.store.collections import CollectionRow, Grants, Viewer
 from runyard.store.db import Database
-
-# Roles that see every collection, shared with them or not.
-_SEES_ALL = frozenset({Role.ADMIN, Role.MANAGER})
-# Roles the workspace-wide grant reaches (Hex's "workspace members": not guests).
-_WORKSPACE_MEMBERS = frozenset({Role.ADMIN, Role.MANAGER, Role.EDITOR, Role.EXPLORER, Role.MEMBER})
 
 
 @dataclass(frozen=True)
@@ -183,11 +183,10 @@ class CollectionService:
         """Put a project in collections (or take it out, with `NONE`); return the ids of the
         collections that do not exist, which are skipped rather than failing the rest."""
         require(actor, Action.MANAGE_COLLECTIONS)
-        require(actor, Action.EDIT_PROJECTS)
+        require(actor, Action.SHARE_PROJECTS)
         now = self._clock()
         with self._db.write() as session:
-            if projects_store.get_project(session, project_id) is None:
-                raise NotFound("project", project_id)
+            checked_project(session, actor, project_id, Action.SHARE_PROJECTS)
             wanted = dict(entries)  # a collection named twice: the last entry wins
             known = {c for c in wanted if store.is_visible(session, c, _viewer(actor))}
             for collection_id, access in wanted.items():
@@ -219,9 +218,9 @@ def _sharing_facts(sharing: SharingChange | None) -> dict[str, object]:
 
 
 def _viewer(actor: Actor) -> Viewer | None:
-    if actor.role in _SEES_ALL:
+    if sees_every_collection(actor.role):
         return None
-    return Viewer(user_id=actor.user_id, workspace_member=actor.role in _WORKSPACE_MEMBERS)
+    return Viewer(user_id=actor.user_id, workspace_member=is_workspace_member(actor.role))
 
 
 def _visible(session: Session, actor: Actor, collection_id: str) -> CollectionRow:

@@ -9,6 +9,7 @@ from runyard.services.collections import CollectionService
 from runyard.services.connections import ConnectionService
 from runyard.services.groups import GroupService
 from runyard.services.identity import IdentityService
+from runyard.services.project_sharing import ProjectSharingService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunService
 from runyard.services.schedules import ScheduleService
@@ -26,6 +27,7 @@ class Services:
     tokens: TokenService
     groups: GroupService
     collections: CollectionService
+    project_sharing: ProjectSharingService
     connections: ConnectionService
     audit: AuditLog
     public_url: str

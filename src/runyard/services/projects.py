@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from runyard.domain import parameters as params
 from runyard.domain.permissions import Action, Actor, is_allowed
 from runyard.errors import BadRequest, Forbidden, InvalidNotebook, NotFound, ProjectNotPublished
 from runyard.services import keyset
+from runyard.services.project_access import checked_project, viewer_of
 from runyard.store import identity as identity_store
 from runyard.store import projects as store
 from runyard.store.db import Database
@@ -64,10 +65,14 @@ class ProjectService:
     def get(self, actor: Actor, project_id: str) -> ProjectView:
         require(actor, Action.READ_PROJECTS)
         with self._db.read() as session:
-            row = store.get_project(session, project_id)
-            if row is None:
-                raise NotFound("project", project_id)
+            row, _ = checked_project(session, actor, project_id, Action.READ_PROJECTS)
             return self._view(session, row)
+
+    def check(self, actor: Actor, project_id: str, action: Action) -> None:
+        """Raise unless the actor may take `action` on the project (404 if it is hidden)."""
+        require(actor, action)
+        with self._db.read() as session:
+            checked_project(session, actor, project_id, action)
 
     def list(
         self,
@@ -81,6 +86,7 @@ class ProjectService:
         limit: int = 25,
     ) -> ProjectPage:
         require(actor, Action.READ_PROJECTS)
+        flt = replace(flt, viewer=viewer_of(actor))
         column = store.SORT_COLUMNS[sort_by].key
 
         def key_of(row: ProjectRow) -> keyset.Key:
@@ -103,11 +109,9 @@ class ProjectService:
 
     def notebook(self, actor: Actor, project_id: str, version: int | None) -> dict[str, Any]:
         """The draft notebook, or the notebook of published `version`."""
-        require(actor, Action.READ_PROJECTS)
+        require(actor, Action.VIEW_PROJECT_SOURCE)
         with self._db.read() as session:
-            row = store.get_project(session, project_id)
-            if row is None:
-                raise NotFound("project", project_id)
+            row, _ = checked_project(session, actor, project_id, Action.VIEW_PROJECT_SOURCE)
             if version is None:
                 if row.draft_notebook is None:
                     raise NotFound("notebook of project", project_id)
@@ -163,7 +167,7 @@ class ProjectService:
         require(actor, Action.EDIT_PROJECTS)
         nb = self.parse(raw)
         with self._db.write() as session:
-            row = self._project_for_update(session, project_id)
+            row, _ = checked_project(session, actor, project_id, Action.EDIT_PROJECTS)
             row.draft_notebook = nb
             row.last_edited_at = self._clock()
             session.flush()
@@ -174,7 +178,7 @@ class ProjectService:
         require(actor, Action.EDIT_PROJECTS)
         now = self._clock()
         with self._db.write() as session:
-            row = self._project_for_update(session, project_id)
+            row, _ = checked_project(session, actor, project_id, Action.EDIT_PROJECTS)
             if row.draft_notebook is None:
                 raise InvalidNotebook(
                     "The project has no notebook to publish; upload one with "
@@ -227,7 +231,7 @@ class ProjectService:
         """Apply the given fields: `status` (a label or None) and `run_timeout_seconds`."""
         require(actor, Action.EDIT_PROJECTS)
         with self._db.write() as session:
-            row = self._project_for_update(session, project_id)
+            row, _ = checked_project(session, actor, project_id, Action.EDIT_PROJECTS)
             if "status" in changes:
                 row.status_label = changes["status"]
             if "run_timeout_seconds" in changes:
@@ -242,12 +246,6 @@ class ProjectService:
         return nb
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _project_for_update(self, session: Any, project_id: str) -> ProjectRow:
-        row = store.get_project(session, project_id)
-        if row is None:
-            raise NotFound("project", project_id)
-        return row
 
     def _view(self, session: Any, row: ProjectRow) -> ProjectView:
         creator = identity_store.get_user(session, row.creator_id)

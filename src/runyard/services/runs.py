@@ -22,7 +22,7 @@ from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancell
 from runyard.executor.base import Executor
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
-from runyard.services.projects import ProjectService, require
+from runyard.services.projects import ProjectService
 from runyard.store import projects as project_store
 from runyard.store import runs as store
 from runyard.store.db import Database
@@ -104,7 +104,7 @@ class RunService:
     # -- trigger ---------------------------------------------------------------------------
 
     def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
-        require(actor, Action.RUN_PROJECTS)
+        self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         options = _resolve_options(request)
         version = self._projects.published_version(project_id)
         specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
@@ -210,7 +210,7 @@ class RunService:
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, actor: Actor, project_id: str, run_id: str, *, events: bool = False) -> RunDetail:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         with self._db.read() as session:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
@@ -228,10 +228,8 @@ class RunService:
         limit: int,
         offset: int,
     ) -> list[RunRow]:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         with self._db.read() as session:
-            if project_store.get_project(session, project_id) is None:
-                raise NotFound("project", project_id)
             return store.list_runs(
                 session,
                 project_id,
@@ -242,10 +240,15 @@ class RunService:
             )
 
     def artifact(self, actor: Actor, project_id: str, run_id: str, name: str) -> tuple[str, bytes]:
-        """Return (media type, content) of a run's `notebook`, `html` or `log`."""
-        require(actor, Action.READ_PROJECTS)
+        """Return (media type, content) of a run's `notebook`, `html` or `log`.
+
+        The log holds only what the notebook printed, for anyone who may see the app; the
+        notebook and its HTML carry the source, for those who may explore the project.
+        """
         if name not in ARTIFACTS:
             raise NotFound("artifact", name)
+        needs = Action.READ_PROJECTS if name == "log" else Action.VIEW_PROJECT_SOURCE
+        self._projects.check(actor, project_id, needs)
         with self._db.read() as session:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
@@ -262,7 +265,7 @@ class RunService:
 
         A finished run is refused (422): dagster-hex repeats a DELETE until it gets a 4xx.
         """
-        require(actor, Action.RUN_PROJECTS)
+        self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         now = self._clock()
         with self._db.write() as session:
             run = store.get_run(session, run_id)

@@ -21,7 +21,6 @@ from runyard.domain.permissions import Action, Actor
 from runyard.domain.slot_policy import CatchUp, Overlap
 from runyard.errors import InvalidField, InvalidInputParams, NotFound
 from runyard.services.projects import ProjectService, require
-from runyard.store import projects as project_store
 from runyard.store import schedules as store
 from runyard.store.db import Database
 from runyard.store.runs import RunRow
@@ -78,7 +77,7 @@ class ScheduleService:
         self._clock = clock
 
     def create(self, actor: Actor, project_id: str, spec: ScheduleSpec) -> ScheduleView:
-        require(actor, Action.EDIT_PROJECTS)
+        self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         inputs = self._checked_inputs(project_id, spec.input_params)
         now = self._clock()
         row = ScheduleRow(
@@ -99,11 +98,9 @@ class ScheduleService:
         return self._view(row, now)
 
     def list(self, actor: Actor, project_id: str) -> list[ScheduleView]:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         now = self._clock()
         with self._db.read() as session:
-            if project_store.get_project(session, project_id) is None:
-                raise NotFound("project", project_id)
             rows = store.schedules_of(session, project_id)
         return [self._view(row, now) for row in rows]
 
@@ -121,7 +118,7 @@ class ScheduleService:
         return found
 
     def get(self, actor: Actor, project_id: str, schedule_id: str) -> ScheduleView:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         with self._db.read() as session:
             row = self._row(session, project_id, schedule_id)
         return self._view(row, self._clock())
@@ -130,7 +127,7 @@ class ScheduleService:
         self, actor: Actor, project_id: str, schedule_id: str, changes: Mapping[str, Any]
     ) -> ScheduleView:
         """Apply `changes` (keys: cadence, enabled, input_params, catch_up, overlap)."""
-        require(actor, Action.EDIT_PROJECTS)
+        self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         now = self._clock()
         if "input_params" in changes:
             inputs = self._checked_inputs(project_id, changes["input_params"])
@@ -159,14 +156,14 @@ class ScheduleService:
 
     def delete(self, actor: Actor, project_id: str, schedule_id: str) -> None:
         """Delete the schedule; the runs it fired stay in the project's history."""
-        require(actor, Action.EDIT_PROJECTS)
+        self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         with self._db.write() as session:
             session.delete(self._row(session, project_id, schedule_id))
 
     def skipped_slots(
         self, actor: Actor, project_id: str, schedule_id: str, limit: int, offset: int
     ) -> builtins.list[SkippedSlotRow]:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         with self._db.read() as session:
             self._row(session, project_id, schedule_id)
             return store.skipped_slots(session, schedule_id, limit, offset)
@@ -174,7 +171,7 @@ class ScheduleService:
     def recent_runs(
         self, actor: Actor, project_id: str, schedule_id: str, limit: int
     ) -> builtins.list[RunRow]:
-        require(actor, Action.READ_PROJECTS)
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
         with self._db.read() as session:
             self._row(session, project_id, schedule_id)
             return store.runs_of_schedule(session, schedule_id, limit)

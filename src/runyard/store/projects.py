@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, lit
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runyard.store.base import Base, UtcDateTime
+from runyard.store.collections import Viewer
 
 
 class ProjectRow(Base):
@@ -33,6 +34,8 @@ class ProjectRow(Base):
     published_results_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     published_results_run_id: Mapped[str | None] = mapped_column(String(36))
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # What every workspace member (not guests) may do; NULL when not shared with them.
+    workspace_access: Mapped[str | None] = mapped_column(String(16))
     trashed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
@@ -65,6 +68,7 @@ class ProjectFilter:
     creator_email: str | None = None
     owner_email: str | None = None
     project_ids: Sequence[str] | None = None  # restricts to these ids (collections, sharing)
+    viewer: Viewer | None = None  # restricts to the projects shared with this user
 
 
 SORT_COLUMNS = {
@@ -109,6 +113,11 @@ def list_projects(
         query = query.where(ProjectRow.owner_id.in_(owners))
     if flt.project_ids is not None:
         query = query.where(ProjectRow.id.in_(list(flt.project_ids)))
+    if flt.viewer is not None:
+        # Imported here: project_sharing builds on this module's ProjectRow.
+        from runyard.store.project_sharing import visible_projects
+
+        query = query.where(visible_projects(flt.viewer))
     if after is not None:
         key = after[0] if after[0] is not None else _null_sentinel(descending)
         if descending:

@@ -12,7 +12,11 @@ from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
 from runyard.api.uploads import read_body, read_notebook_upload
 from runyard.api.v1.schedules import hex_schedule
+from runyard.domain.access import AccessLevel
 from runyard.domain.parameters import ParameterSpec
+from runyard.domain.permissions import Actor
+from runyard.services.container import Services
+from runyard.services.project_sharing import ProjectSharing
 from runyard.services.projects import ProjectView, PublishedVersion
 from runyard.services.schedules import ScheduleView
 from runyard.store.projects import ProjectFilter
@@ -42,7 +46,32 @@ def parameter_out(spec: ParameterSpec) -> wire.ParameterOut:
     )
 
 
-def project_out(view: ProjectView, schedules: list[ScheduleView] | None = None) -> wire.Project:
+def sharing_out(sharing: ProjectSharing) -> wire.ProjectSharingOut:
+    grants = sharing.grants
+    return wire.ProjectSharingOut(
+        users=[
+            wire.UserSharing(user=wire.Email(email=email), access=AccessLevel(access))
+            for _, email, access in grants.users
+        ],
+        collections=[
+            wire.CollectionAccessOut(collection=wire.Named(name=name), access=AccessLevel(access))
+            for _, name, access in grants.collections
+        ],
+        groups=[
+            wire.GroupSharing(group=wire.Named(name=name), access=AccessLevel(access))
+            for _, name, access in grants.groups
+        ],
+        workspace=wire.Access(access=sharing.workspace),
+        publicWeb=wire.Access(access=AccessLevel.NONE),
+        support=wire.Access(access=AccessLevel.NONE),
+    )
+
+
+def project_out(
+    view: ProjectView,
+    schedules: list[ScheduleView] | None = None,
+    sharing: ProjectSharing | None = None,
+) -> wire.Project:
     row = view.row
     return wire.Project(
         id=row.id,
@@ -66,7 +95,17 @@ def project_out(view: ProjectView, schedules: list[ScheduleView] | None = None) 
         latestVersion=row.latest_version,
         parameters=[parameter_out(spec) for spec in view.parameters],
         runTimeoutSeconds=row.run_timeout_seconds,
+        sharing=sharing_out(sharing) if sharing is not None else None,
     )
+
+
+def full_project(
+    services: Services, actor: Actor, project_id: str, include_sharing: bool
+) -> wire.Project:
+    """The project as GetProject answers it, with its schedules and, if asked, its sharing."""
+    view = services.projects.get(actor, project_id)
+    sharing = services.project_sharing.sharing(actor, project_id) if include_sharing else None
+    return project_out(view, services.schedules.list(actor, project_id), sharing)
 
 
 def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:
@@ -122,7 +161,14 @@ def list_projects(
     )
     schedules = services.schedules.of_projects(actor, [v.row.id for v in page.values])
     return wire.ProjectList(
-        values=[project_out(view, schedules[view.row.id]) for view in page.values],
+        values=[
+            project_out(
+                view,
+                schedules[view.row.id],
+                services.project_sharing.sharing(actor, view.row.id) if includeSharing else None,
+            )
+            for view in page.values
+        ],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
 
@@ -184,8 +230,7 @@ async def import_project(
 def get_project(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep, includeSharing: bool = False
 ) -> wire.Project:
-    view = services.projects.get(actor, str(projectId))
-    return project_out(view, services.schedules.list(actor, view.row.id))
+    return full_project(services, actor, str(projectId), includeSharing)
 
 
 @router.patch("/projects/{projectId}", response_model=wire.Project, summary="UpdateProject")
