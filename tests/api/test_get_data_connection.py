@@ -28,13 +28,26 @@ def test_a_malformed_id_is_a_400(client: TestClient) -> None:
     assert client.get("/api/v1/data-connections/not-a-uuid").status_code == 400
 
 
-def test_editors_may_read_a_connection_but_explorers_may_not(client: TestClient) -> None:
-    created = new_connection(client)
-    editor = personal_token(client, new_user(client, "e@example.com", role="EDITOR")["id"])
-    explorer = personal_token(client, new_user(client, "x@example.com", role="EXPLORER")["id"])
-    path = f"/api/v1/data-connections/{created['id']}"
-    assert client.get(path, headers=bearer(editor)).status_code == 200
-    assert client.get(path, headers=bearer(explorer)).status_code == 403
+def test_someone_it_is_shared_with_reads_its_basic_shape_and_others_get_a_404(
+    client: TestClient,
+) -> None:
+    shared = new_connection(client, description="replica")
+    private = new_connection(client, "private", sharing={"workspace": {"members": "NONE"}})
+    editor = bearer(personal_token(client, new_user(client, "e@example.com", "EDITOR")["id"]))
+    guest = bearer(personal_token(client, new_user(client, "g@example.com", "GUEST")["id"]))
+    path = f"/api/v1/data-connections/{shared['id']}"
+    read = client.get(path, headers=editor)
+    assert read.status_code == 200
+    assert read.json() == {
+        "id": shared["id"],
+        "name": "Warehouse",
+        "type": "postgres",
+        "description": "replica",
+    }
+    # Members may query it by default; guests are not workspace members.
+    assert client.get(path, headers=guest).status_code == 404
+    hidden = client.get(f"/api/v1/data-connections/{private['id']}", headers=editor)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "NOT_FOUND"
 
 
 def test_the_workspace_connections_path_is_an_alias(client: TestClient) -> None:

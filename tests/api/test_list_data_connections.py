@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.cast import bearer, new_connection, new_user, personal_token, workspace_token
+from tests.cast import bearer, new_connection, new_group, new_user, personal_token, workspace_token
 
 
 def names(client: TestClient, **params: object) -> list[str]:
@@ -86,13 +86,37 @@ def test_a_cursor_made_for_names_is_refused_when_sorting_by_time(client: TestCli
     assert response.status_code == 400
 
 
-def test_editors_may_list_but_members_may_not(client: TestClient) -> None:
-    new_connection(client)
-    editor = personal_token(client, new_user(client, "e@example.com", role="EDITOR")["id"])
-    member = personal_token(client, new_user(client, "m@example.com", role="MEMBER")["id"])
-    listed = client.get("/api/v1/data-connections", headers=bearer(editor))
-    assert listed.status_code == 200 and len(listed.json()["values"]) == 1
-    assert client.get("/api/v1/data-connections", headers=bearer(member)).status_code == 403
+def test_others_list_only_the_connections_shared_with_them_in_the_basic_shape(
+    client: TestClient,
+) -> None:
+    member_id = new_user(client, "m@example.com", role="MEMBER")["id"]
+    guest_id = new_user(client, "g@example.com", role="GUEST")["id"]
+    member, guest = (bearer(personal_token(client, i)) for i in (member_id, guest_id))
+    analysts = new_group(client, "Analysts", [guest_id])
+    members_default = new_connection(client, "everyone", description="members may query")
+    new_connection(client, "admins only", sharing={"workspace": {"members": "NONE"}})
+    for_group = new_connection(
+        client,
+        "analysts",
+        sharing={
+            "workspace": {"members": "NONE"},
+            "groups": [{"group": {"id": analysts}, "access": "VIEW_RESULTS"}],
+        },
+    )
+    as_member = client.get("/api/v1/data-connections", headers=member).json()["values"]
+    assert as_member == [
+        {
+            "id": members_default["id"],
+            "name": "everyone",
+            "type": "postgres",
+            "description": "members may query",
+        }
+    ]
+    as_guest = client.get("/api/v1/data-connections", headers=guest).json()["values"]
+    assert [c["id"] for c in as_guest] == [for_group["id"]]
+    assert set(as_guest[0]) == {"id", "name", "type"}
+    everything = client.get("/api/v1/data-connections").json()["values"]
+    assert len(everything) == 3 and all("connectionDetails" in c for c in everything)
 
 
 def test_a_workspace_token_needs_the_connections_read_scope(client: TestClient) -> None:

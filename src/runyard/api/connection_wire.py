@@ -219,6 +219,16 @@ class DataConnection(Wire):
     updatedAt: str | None = None
 
 
+class DataConnectionBasic(Wire):
+    """What someone a connection is shared with, but who does not administer it, reads."""
+
+    id: str
+    name: str
+    type: str
+    # Optional, not nullable, in Hex's `DataConnectionBasic`: left out when there is none.
+    description: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
 class DataConnectionList(Wire):
-    values: list[DataConnection]
+    values: list[DataConnection | DataConnectionBasic]
     pagination: Pagination

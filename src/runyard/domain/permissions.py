@@ -97,7 +97,9 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.MANAGE_GROUPS: (Role.MANAGER, Scope.GROUPS_WRITE),
     Action.READ_COLLECTIONS: (Role.GUEST, Scope.COLLECTIONS_READ),
     Action.MANAGE_COLLECTIONS: (Role.MANAGER, Scope.COLLECTIONS_WRITE),
-    Action.READ_CONNECTIONS: (Role.EDITOR, Scope.CONNECTIONS_READ),
+    # Anyone may list connections; which ones they see, and in how much detail, is decided
+    # per connection by its sharing (`may_see_connection`, `sees_connection_details`).
+    Action.READ_CONNECTIONS: (Role.GUEST, Scope.CONNECTIONS_READ),
     Action.MANAGE_CONNECTIONS: (Role.ADMIN, Scope.CONNECTIONS_WRITE),
     # The audit log names every user and change: admins only, whatever a token's scopes.
     Action.READ_AUDIT: (Role.ADMIN, Scope.USERS_READ),
@@ -191,3 +193,26 @@ def required_project_access(action: Action) -> AccessLevel:
 def may_on_project(actor: Actor, action: Action, access: AccessLevel) -> bool:
     """True if the actor may take `action` on a project they hold `access` to."""
     return is_allowed(actor, action) and at_least(access, _PROJECT_LEVEL[action])
+
+
+def may_see_connection(actor: Actor, *, members: str, guests: str, group_grants: int) -> bool:
+    """True if a data connection is shared with the actor.
+
+    `members` and `guests` are the connection's workspace-wide grants (`NONE`, `QUERY`,
+    `VIEW_RESULTS`); `group_grants` counts its grants to groups the actor is in. Admins see
+    every connection.
+    """
+    if sees_every_connection(actor.role):
+        return True
+    workspace_grant = members if is_workspace_member(actor.role) else guests
+    return workspace_grant != "NONE" or group_grants > 0
+
+
+def sees_connection_details(actor: Actor) -> bool:
+    """Admins read a connection's settings and sharing; others only its id, name and type
+    (Hex's `DataConnectionBasic`)."""
+    return sees_every_connection(actor.role)
+
+
+def sees_every_connection(role: Role) -> bool:
+    return role is Role.ADMIN

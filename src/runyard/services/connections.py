@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +19,21 @@ from sqlalchemy.orm import Session
 from runyard.auth.secrets import SecretBox
 from runyard.domain import connections as domain
 from runyard.domain.connections import ConnectionType, ParsedDetails, SharingAccess
-from runyard.domain.permissions import Action, Actor
+from runyard.domain.permissions import (
+    Action,
+    Actor,
+    is_workspace_member,
+    may_see_connection,
+    sees_connection_details,
+    sees_every_connection,
+)
 from runyard.errors import BadRequest, NotFound
 from runyard.services import keyset
 from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import connections as store
 from runyard.store import groups as groups_store
+from runyard.store.collections import Viewer
 from runyard.store.connections import DataConnectionRow, GroupGrant
 from runyard.store.db import Database
 
@@ -44,6 +52,8 @@ DEFAULT_WORKSPACE_SHARING = {
 class ConnectionView:
     row: DataConnectionRow
     grants: list[GroupGrant] = field(default_factory=list)
+    # False for someone it is merely shared with: they get its id, name and type alone.
+    full: bool = True
 
     @property
     def type(self) -> ConnectionType:
@@ -93,9 +103,20 @@ class ConnectionService:
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, actor: Actor, connection_id: str) -> ConnectionView:
+        """The connection, if it is shared with the actor; otherwise it is missing (404)."""
         require(actor, Action.READ_CONNECTIONS)
         with self._db.read() as session:
-            return self._view(session, self._row(session, connection_id))
+            row = self._row(session, connection_id)
+            shared = may_see_connection(
+                actor,
+                members=row.members_access,
+                guests=row.guests_access,
+                group_grants=store.group_grants_of_user(session, row.id, actor.user_id),
+            )
+            if not shared:
+                raise NotFound("data connection", connection_id)
+            view = self._view(session, row)
+            return replace(view, full=sees_connection_details(actor))
 
     def list(
         self,
@@ -107,12 +128,16 @@ class ConnectionService:
         before: str | None = None,
         limit: int = 25,
     ) -> keyset.Page[ConnectionView]:
+        """The connections shared with the actor (every one, for an admin)."""
         require(actor, Action.READ_CONNECTIONS)
+        full = sees_connection_details(actor)
+        viewer = None if sees_every_connection(actor.role) else viewer_of_connections(actor)
         with self._db.read() as session:
 
             def fetch(start: keyset.Key | None, desc: bool, n: int) -> list[_Keyed]:
                 found = store.list_connections(
                     session,
+                    viewer=viewer,
                     sort_by=sort_by,
                     descending=desc,
                     after=_sort_value(sort_by, start) if start else None,
@@ -129,7 +154,7 @@ class ConnectionService:
                 limit=limit,
             )
             grants = store.group_grants(session, [k.row.id for k in page.values])
-            views = [ConnectionView(k.row, grants[k.row.id]) for k in page.values]
+            views = [ConnectionView(k.row, grants[k.row.id], full) for k in page.values]
         return keyset.Page(values=views, after=page.after, before=page.before)
 
     def resolve_for_run(self, connection_id: str) -> dict[str, Any]:
@@ -349,3 +374,7 @@ def _sort_value(sort_by: str, key: keyset.Key) -> tuple[Any, str]:
     if moment is not None and moment.tzinfo is not None:
         return moment, ident
     raise BadRequest("Invalid pagination cursor for sortBy=CREATED_AT")
+
+
+def viewer_of_connections(actor: Actor) -> Viewer:
+    return Viewer(user_id=actor.user_id, workspace_member=is_workspace_member(actor.role))

@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, delete, func, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    String,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runyard.store.base import Base, UtcDateTime
-from runyard.store.groups import GroupRow
+from runyard.store.collections import Viewer
+from runyard.store.groups import GroupMemberRow, GroupRow
 
 
 class DataConnectionRow(Base):
@@ -65,9 +77,40 @@ def get_connection(session: Session, connection_id: str) -> DataConnectionRow | 
     return session.get(DataConnectionRow, connection_id)
 
 
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The condition a connection meets when it is shared with `viewer` (see
+    `domain.permissions.may_see_connection`, which says the same for one connection)."""
+    through_groups = (
+        select(DataConnectionGroupAccessRow.connection_id)
+        .join(GroupMemberRow, GroupMemberRow.group_id == DataConnectionGroupAccessRow.group_id)
+        .where(GroupMemberRow.user_id == viewer.user_id)
+    )
+    workspace = (
+        DataConnectionRow.members_access
+        if viewer.workspace_member
+        else DataConnectionRow.guests_access
+    )
+    return or_(workspace != "NONE", DataConnectionRow.id.in_(through_groups))
+
+
+def group_grants_of_user(session: Session, connection_id: str, user_id: str) -> int:
+    """How many of the connection's group grants reach `user_id`."""
+    query = (
+        select(func.count())
+        .select_from(DataConnectionGroupAccessRow)
+        .join(GroupMemberRow, GroupMemberRow.group_id == DataConnectionGroupAccessRow.group_id)
+        .where(
+            DataConnectionGroupAccessRow.connection_id == connection_id,
+            GroupMemberRow.user_id == user_id,
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
 def list_connections(
     session: Session,
     *,
+    viewer: Viewer | None,
     sort_by: str,
     descending: bool,
     after: tuple[Any, str] | None,
@@ -78,6 +121,8 @@ def list_connections(
     key = SORT_KEYS[sort_by]
     ident = DataConnectionRow.id
     query = select(DataConnectionRow, key)
+    if viewer is not None:
+        query = query.where(visible_to(viewer))
     if after is not None:
         value, last_id = after
         if descending:

@@ -14,6 +14,7 @@ from runyard.api import wire
 from runyard.api.connection_wire import (
     CreateConnectionBody,
     DataConnection,
+    DataConnectionBasic,
     DataConnectionList,
     EditConnectionBody,
     GroupGrantIn,
@@ -62,6 +63,14 @@ def connection_out(view: ConnectionView) -> DataConnection:
     )
 
 
+def readable_out(view: ConnectionView) -> DataConnection | DataConnectionBasic:
+    """The full resource for an admin; the basic one for someone it is only shared with."""
+    if view.full:
+        return connection_out(view)
+    row = view.row
+    return DataConnectionBasic(id=row.id, name=row.name, type=row.type, description=row.description)
+
+
 def _workspace(sharing: WorkspaceSharingIn | None) -> dict[str, str]:
     return {} if sharing is None else sharing.model_dump(exclude_none=True, mode="json")
 
@@ -88,15 +97,15 @@ def list_connections(
         limit=limit,
     )
     return DataConnectionList(
-        values=[connection_out(view) for view in page.values],
+        values=[readable_out(view) for view in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
 
 
 def get_connection(
     dataConnectionId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> DataConnection:
-    return connection_out(services.connections.get(actor, str(dataConnectionId)))
+) -> DataConnection | DataConnectionBasic:
+    return readable_out(services.connections.get(actor, str(dataConnectionId)))
 
 
 def create_connection(
@@ -190,9 +199,11 @@ for _prefix in _PREFIXES:
         response_model=DataConnection,
         summary=f"CreateDataConnection{_alias}",
     )(create_connection)
-    router.get(_item, response_model=DataConnection, summary=f"GetDataConnection{_alias}")(
-        get_connection
-    )
+    router.get(
+        _item,
+        response_model=DataConnection | DataConnectionBasic,
+        summary=f"GetDataConnection{_alias}",
+    )(get_connection)
     # 201, not 200: Hex's spec lists EditDataConnection's success as 201 (contract Q12).
     router.patch(
         _item,
