@@ -30,7 +30,7 @@ def owned_project(client: TestClient, owner: Person, title: str = "Sales") -> st
     project_id: str = created.json()["id"]
     put = client.put(
         f"/api/v1/projects/{project_id}/notebook",
-        json=notebook("print('total', n * 2)", parameters="n = 1"),
+        json=notebook("secret_formula = n * 2\nprint('total', secret_formula)", parameters="n = 1"),
         headers=owner.headers,
     )
     assert put.status_code == 200, put.text

@@ -78,7 +78,7 @@ def test_a_project_not_shared_with_bob_is_missing_for_him_everywhere(
 @pytest.mark.parametrize(
     ("access", "allowed"),
     [
-        ("APP_ONLY", {"get", "runs", "run", "log", "schedules", "trigger"}),
+        ("APP_ONLY", {"get", "runs", "run", "log", "html", "schedules", "trigger"}),
         ("CAN_VIEW", {"get", "runs", "run", "log", "schedules", "trigger", "notebook", "html"}),
         (
             "CAN_EDIT",
@@ -114,6 +114,7 @@ def test_the_role_caps_a_generous_grant(
     for who in (member, explorer):
         assert share_users(client, alices_project, (who.id, "FULL_ACCESS")).status_code == 200
     as_member = statuses(client, member, alices_project, finished_run)
+    assert as_member["html"] == 200, as_member
     assert as_member["trigger"] == 201 and as_member["notebook"] == 403, as_member
     assert as_member["edit"] == 403 and as_member["share"] == 403, as_member
     as_explorer = statuses(client, explorer, alices_project, finished_run)
@@ -196,3 +197,15 @@ def test_the_owner_sees_their_project_and_a_new_project_is_private_to_them(
 ) -> None:
     assert can_see(client, alice, alices_project)
     assert not can_see(client, bob, alices_project)
+
+
+def test_the_html_of_a_run_shows_app_viewers_its_outputs_but_not_its_code(
+    client: TestClient, bob: Person, alices_project: str, finished_run: str
+) -> None:
+    html = f"/api/v1/projects/{alices_project}/runs/{finished_run}/html"
+    share_users(client, alices_project, (bob.id, "APP_ONLY"))
+    app = client.get(html, headers=bob.headers).text
+    assert "total 2" in app and "secret_formula" not in app
+    share_users(client, alices_project, (bob.id, "CAN_VIEW"))
+    whole = client.get(html, headers=bob.headers).text
+    assert "total 2" in whole and "secret_formula" in whole

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from runyard.kernel import artifacts
-from runyard.kernel.artifacts import render_html, render_minimal_html
+from runyard.kernel.artifacts import render_html, render_minimal_html, render_pages
 
 
 def executed_notebook(*, minor: int = 5, with_ids: bool = True) -> dict[str, Any]:
@@ -76,3 +76,17 @@ def test_the_minimal_rendering_escapes_everything() -> None:
     assert "# Report &lt;draft&gt;" in html
     assert "ZeroDivisionError: division by zero" in html
     assert "<b>" not in html
+
+
+def test_the_app_page_keeps_outputs_and_markdown_but_drops_the_code() -> None:
+    pages = render_pages(executed_notebook())
+
+    assert "&lt;b&gt;hi&lt;/b&gt;" in pages.app and "Report" in pages.app
+    assert 'class="jp-CodeMirrorEditor' not in pages.app  # no code cell's source
+    assert 'class="jp-CodeMirrorEditor' in pages.notebook
+
+
+def test_the_minimal_app_page_leaves_out_the_sources() -> None:
+    page = render_minimal_html(executed_notebook(), inputs=False)
+
+    assert "1 / 0" not in page and "ZeroDivisionError" in page

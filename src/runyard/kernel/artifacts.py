@@ -8,6 +8,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,12 +22,26 @@ _TEMPLATES = ("lab", "basic")
 
 # An exporter is costly to build (its Jinja environment compiles templates: ~0.1 s) and
 # cheap to reuse (~10 ms a render), but nbconvert does not promise it is thread-safe:
-# keep one per thread and template.
+# keep one per thread, template and kind of page.
 _exporters = threading.local()
 
 
-def render_html(notebook: Mapping[str, Any]) -> str:
-    """Return a standalone HTML page of `notebook` (an nbformat v4 dict), outputs included.
+@dataclass(frozen=True)
+class Pages:
+    """The two HTML pages a run keeps: the whole notebook, and its outputs alone (the "app",
+    for readers who may see results but not the code that made them)."""
+
+    notebook: str
+    app: str
+
+
+def render_pages(notebook: Mapping[str, Any]) -> Pages:
+    return Pages(notebook=render_html(notebook), app=render_html(notebook, inputs=False))
+
+
+def render_html(notebook: Mapping[str, Any], *, inputs: bool = True) -> str:
+    """Return a standalone HTML page of `notebook` (an nbformat v4 dict), outputs included,
+    and the cells' sources too unless `inputs` is False.
 
     Never raises for a notebook that renders badly or an nbconvert template that is not
     installed: it falls back to the "basic" template, then to a minimal escaped rendering,
@@ -34,19 +49,19 @@ def render_html(notebook: Mapping[str, Any]) -> str:
     """
     for template in _TEMPLATES:
         try:
-            return _render(notebook, template)
+            return _render(notebook, template, inputs)
         except Exception:
             # Broad on purpose: see the docstring. The traceback is logged, not lost.
             logger.exception("nbconvert could not render HTML with template %r", template)
-    return render_minimal_html(notebook)
+    return render_minimal_html(notebook, inputs=inputs)
 
 
-def _render(notebook: Mapping[str, Any], template: str) -> str:
+def _render(notebook: Mapping[str, Any], template: str, inputs: bool) -> str:
     # Imported here: nbconvert takes over a second to import, which processes that only
     # read results (the API, the scheduler) should not pay.
     import nbformat
 
-    exporter = _exporter(template)
+    exporter = _exporter(template, inputs)
     node = nbformat.from_dict(_with_unique_cell_ids(notebook))  # type: ignore[no-untyped-call]
     body, _resources = exporter.from_notebook_node(node)
     return str(body)
@@ -74,25 +89,32 @@ def _with_unique_cell_ids(notebook: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _exporter(template: str) -> HTMLExporter:
+def _exporter(template: str, inputs: bool) -> HTMLExporter:
     from nbconvert import HTMLExporter
 
-    cache: dict[str, HTMLExporter] | None = getattr(_exporters, "by_template", None)
+    cache: dict[tuple[str, bool], HTMLExporter] | None = getattr(_exporters, "by_kind", None)
     if cache is None:
-        cache = _exporters.by_template = {}
-    if template not in cache:
-        cache[template] = HTMLExporter(template_name=template)  # type: ignore[no-untyped-call]
-    return cache[template]
+        cache = _exporters.by_kind = {}
+    if (template, inputs) not in cache:
+        cache[(template, inputs)] = HTMLExporter(  # type: ignore[no-untyped-call]
+            template_name=template,
+            exclude_input=not inputs,
+            exclude_input_prompt=not inputs,
+            exclude_output_prompt=not inputs,
+        )
+    return cache[(template, inputs)]
 
 
-def render_minimal_html(notebook: Mapping[str, Any]) -> str:
-    """Return a plain HTML page of the cells' sources and text outputs, everything escaped."""
+def render_minimal_html(notebook: Mapping[str, Any], *, inputs: bool = True) -> str:
+    """Return a plain HTML page of the cells' sources (if `inputs`) and text outputs,
+    everything escaped."""
     parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8"><title>Notebook</title>']
     parts.append("</head><body>")
     for cell in notebook.get("cells", []):
         source = _text(cell.get("source", ""))
         parts.append(f'<div class="cell {html.escape(str(cell.get("cell_type", "")))}">')
-        parts.append(f"<pre>{html.escape(source)}</pre>")
+        if inputs:
+            parts.append(f"<pre>{html.escape(source)}</pre>")
         for output in cell.get("outputs", []):
             parts.append(f'<pre class="output">{html.escape(_output_text(output))}</pre>')
         parts.append("</div>")

@@ -23,7 +23,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from runyard.kernel.artifacts import render_html
+from runyard.kernel.artifacts import Pages, render_pages
 from runyard.kernel.control import Deadline, KernelControl, StopRequest
 from runyard.kernel.execution import (
     CellFailedError,
@@ -96,21 +96,21 @@ def run_notebook(
         return _result(verdict, notebook, log, started_at)
 
     run = _Run(job, notebook, control, log, on_kernel_started)
-    html: str | None = None
+    pages: Pages | None = None
     try:
         with contextlib.ExitStack() as stack:
             if job.timeout_seconds is not None:
                 stack.enter_context(Deadline(control, job.timeout_seconds))
             cwd = job.cwd if job.cwd is not None else stack.enter_context(_scratch_dir())
             verdict = asyncio.run(run.main(cwd))
-            html = run.html
+            pages = run.pages
     except Exception as exc:
         # Broad on purpose: the contract is an outcome, never an exception. _Run.main has
         # already disposed of the kernel in its own finally, whatever went wrong.
         logger.exception("kernel runner failed")
         log.event(f"internal error: {traceback.format_exc()}")
         verdict = _Verdict(RunOutcome.ERRORED, f"Internal error: {type(exc).__name__}: {exc}")
-    return _result(verdict, notebook, log, started_at, html)
+    return _result(verdict, notebook, log, started_at, pages)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class _Run:
         self._log = log
         self._on_kernel_started = on_kernel_started
         # Rendered while the kernel shuts down, when the notebook is final by then.
-        self.html: str | None = None
+        self.pages: Pages | None = None
 
     async def main(self, cwd: str) -> _Verdict:
         """Run the job with a kernel working in `cwd`; return how it ended."""
@@ -177,13 +177,13 @@ class _Run:
             # The polite shutdown mostly waits on the kernel: render the (now final)
             # notebook meanwhile, so the run's result is ready as soon as the kernel is gone.
             rendering = (
-                asyncio.create_task(asyncio.to_thread(render_html, _plain(self._notebook)))
+                asyncio.create_task(asyncio.to_thread(render_pages, _plain(self._notebook)))
                 if graceful
                 else None
             )
             await kernel.dispose(graceful=graceful)
             if rendering is not None:
-                self.html = await rendering
+                self.pages = await rendering
             self._log_kernel_exit(kernel)
         if stop is not None:
             return _Verdict(stop.outcome, stop.reason)
@@ -291,17 +291,18 @@ def _result(
     notebook: Mapping[str, Any],
     log: RunLog,
     started_at: datetime,
-    html: str | None = None,
+    pages: Pages | None = None,
 ) -> KernelResult:
     executed = _plain(notebook)
-    if html is None:
-        html = render_html(executed)
+    if pages is None:
+        pages = render_pages(executed)
     ending = f"run ended: {verdict.outcome.value}"
     log.event(ending if verdict.reason is None else f"{ending} ({verdict.reason})")
     return KernelResult(
         outcome=verdict.outcome,
         executed_notebook=executed,
-        html=html,
+        html=pages.notebook,
+        app_html=pages.app,
         log=log.text(),
         error=verdict.error,
         reason=verdict.reason,

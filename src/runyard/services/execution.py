@@ -173,6 +173,9 @@ class ExecutionService:
                 session, run.id, "html", "text/html; charset=utf-8", result.html.encode(), now
             )
             store.save_artifact(
+                session, run.id, "app", "text/html; charset=utf-8", result.app_html.encode(), now
+            )
+            store.save_artifact(
                 session, run.id, "log", "text/plain; charset=utf-8", result.log.encode(), now
             )
             done = store.transition(

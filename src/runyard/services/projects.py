@@ -10,6 +10,7 @@ from typing import Any
 
 from runyard.domain import notebook as notebooks
 from runyard.domain import parameters as params
+from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, Actor, is_allowed
 from runyard.errors import BadRequest, Forbidden, InvalidNotebook, NotFound, ProjectNotPublished
 from runyard.services import keyset
@@ -68,11 +69,12 @@ class ProjectService:
             row, _ = checked_project(session, actor, project_id, Action.READ_PROJECTS)
             return self._view(session, row)
 
-    def check(self, actor: Actor, project_id: str, action: Action) -> None:
-        """Raise unless the actor may take `action` on the project (404 if it is hidden)."""
+    def check(self, actor: Actor, project_id: str, action: Action) -> AccessLevel:
+        """The actor's access to the project; raises unless they may take `action` on it
+        (NotFound if the project is hidden from them, Forbidden if their access is short)."""
         require(actor, action)
         with self._db.read() as session:
-            checked_project(session, actor, project_id, action)
+            return checked_project(session, actor, project_id, action)[1]
 
     def list(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from runyard.domain import parameters as params
-from runyard.domain.permissions import Action, Actor
+from runyard.domain.permissions import Action, Actor, may_on_project
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancellable, Unprocessable
 from runyard.executor.base import Executor
@@ -242,18 +242,23 @@ class RunService:
     def artifact(self, actor: Actor, project_id: str, run_id: str, name: str) -> tuple[str, bytes]:
         """Return (media type, content) of a run's `notebook`, `html` or `log`.
 
-        The log holds only what the notebook printed, for anyone who may see the app; the
-        notebook and its HTML carry the source, for those who may explore the project.
+        The log holds what the notebook printed, for anyone who may see the app. The notebook
+        carries its source, for those who may explore the project. `html` is the page the
+        reader may see: the whole notebook for explorers, its outputs alone (the app) for
+        those who may only view the app.
         """
         if name not in ARTIFACTS:
             raise NotFound("artifact", name)
-        needs = Action.READ_PROJECTS if name == "log" else Action.VIEW_PROJECT_SOURCE
-        self._projects.check(actor, project_id, needs)
+        needs = Action.VIEW_PROJECT_SOURCE if name == "notebook" else Action.READ_PROJECTS
+        access = self._projects.check(actor, project_id, needs)
+        stored = name
+        if name == "html" and not may_on_project(actor, Action.VIEW_PROJECT_SOURCE, access):
+            stored = "app"
         with self._db.read() as session:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
                 raise NotFound("run", run_id)
-            row = store.get_artifact(session, run_id, name)
+            row = store.get_artifact(session, run_id, stored)
         if row is None:
             raise ArtifactNotReady(run_id, name)
         return row.media_type, row.content
