@@ -8,7 +8,8 @@ import uuid
 from fastapi.testclient import TestClient
 
 from runyard.app import Runtime
-from tests.cast import notebook, published_project
+from tests.api.sharing_cast import owned_project, person, share_users, share_workspace
+from tests.cast import notebook, personal_token, published_project
 from tests.web.conftest import add_token, csrf_of, sign_in
 
 PARAMETERS = "region = 'EU'\ndays: int = 7\nweights = [1, 2]\nverbose = True"
@@ -111,3 +112,22 @@ def test_an_unknown_project_is_an_html_404_while_the_api_keeps_answering_json(
     api = client.get(f"/api/v1/projects/{unknown}")
     assert api.status_code == 404 and api.json()["code"] == "NOT_FOUND"
     assert signed_in.get("/app/no-such-page").status_code == 404
+
+
+def test_the_page_says_who_the_project_is_shared_with_and_hides_unshared_projects(
+    client: TestClient, browser: TestClient
+) -> None:
+    alice, bob = person(client, "alice"), person(client, "bob")
+    project_id = owned_project(client, alice, "Forecast")
+    bob_token = personal_token(client, bob.id)
+    assert sign_in(browser, bob_token).status_code == 303
+    assert browser.get(f"/app/projects/{project_id}").status_code == 404
+    assert "Forecast" not in browser.get("/app/projects").text
+
+    share_users(client, project_id, (bob.id, "CAN_VIEW"))
+    share_workspace(client, project_id, workspace="APP_ONLY")
+    page = browser.get(f"/app/projects/{project_id}")
+    assert page.status_code == 200
+    assert "<dt>Your access</dt><dd>CAN_VIEW</dd>" in page.text
+    assert "bob@example.com: CAN_VIEW" in page.text
+    assert "the workspace: APP_ONLY" in page.text

@@ -197,6 +197,8 @@ def _project_page(
         "older": offset + RUNS_PER_PAGE if len(runs) > RUNS_PER_PAGE else None,
         "newer": max(offset - RUNS_PER_PAGE, 0) if offset > 0 else None,
         "now": services.runs.now(),
+        "access": services.projects.check(who.actor, project_id, Action.READ_PROJECTS).value,
+        "sharing": services.project_sharing.sharing(who.actor, project_id),
     }
     return page("project.html", status=status, **context)
 
