@@ -49,11 +49,14 @@ class ProjectSharingService:
         self._db = db
         self._clock = clock
 
-    def sharing(self, actor: Actor, project_id: str) -> ProjectSharing:
-        """Who the project is shared with; anyone who can see the project may ask."""
-        require(actor, Action.READ_PROJECTS)
+    def sharing(
+        self, actor: Actor, project_id: str, for_action: Action = Action.READ_PROJECTS
+    ) -> ProjectSharing:
+        """Who the project is shared with; anyone who can see the project may ask
+        (`for_action`: see ProjectService.get)."""
+        require(actor, for_action)
         with self._db.read() as session:
-            row, _ = checked_project(session, actor, project_id, Action.READ_PROJECTS)
+            row, _ = checked_project(session, actor, project_id, for_action)
             return ProjectSharing(
                 grants=store.grants(session, project_id),
                 workspace=AccessLevel(row.workspace_access or AccessLevel.NONE),

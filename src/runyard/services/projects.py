@@ -63,10 +63,15 @@ class ProjectService:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, actor: Actor, project_id: str) -> ProjectView:
-        require(actor, Action.READ_PROJECTS)
+    def get(
+        self, actor: Actor, project_id: str, for_action: Action = Action.READ_PROJECTS
+    ) -> ProjectView:
+        """The project. `for_action` is what justifies the read: a change's answer shows the
+        project to whoever may make the change, a workspace token without `projects:read`
+        included."""
+        require(actor, for_action)
         with self._db.read() as session:
-            row, _ = checked_project(session, actor, project_id, Action.READ_PROJECTS)
+            row, _ = checked_project(session, actor, project_id, for_action)
             return self._view(session, row)
 
     def check(self, actor: Actor, project_id: str, action: Action) -> AccessLevel:

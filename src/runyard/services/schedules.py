@@ -97,8 +97,11 @@ class ScheduleService:
             session.add(row)
         return self._view(row, now)
 
-    def list(self, actor: Actor, project_id: str) -> list[ScheduleView]:
-        self._projects.check(actor, project_id, Action.READ_PROJECTS)
+    def list(
+        self, actor: Actor, project_id: str, for_action: Action = Action.READ_PROJECTS
+    ) -> list[ScheduleView]:
+        """A project's schedules (`for_action`: see ProjectService.get)."""
+        self._projects.check(actor, project_id, for_action)
         now = self._clock()
         with self._db.read() as session:
             rows = store.schedules_of(session, project_id)
@@ -117,8 +120,15 @@ class ScheduleService:
             found[row.project_id].append(self._view(row, now))
         return found
 
-    def get(self, actor: Actor, project_id: str, schedule_id: str) -> ScheduleView:
-        self._projects.check(actor, project_id, Action.READ_PROJECTS)
+    def get(
+        self,
+        actor: Actor,
+        project_id: str,
+        schedule_id: str,
+        for_action: Action = Action.READ_PROJECTS,
+    ) -> ScheduleView:
+        """One schedule (`for_action`: see ProjectService.get)."""
+        self._projects.check(actor, project_id, for_action)
         with self._db.read() as session:
             row = self._row(session, project_id, schedule_id)
         return self._view(row, self._clock())

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
-from runyard.api.v1.projects import project_out
+from runyard.api.v1.projects import full_project
+from runyard.domain.permissions import Action
 from runyard.services.collections import CollectionEdit, CollectionView, SharingChange
 
 router = APIRouter(tags=["collections"])
@@ -123,8 +124,7 @@ def edit_project_collections(
         (str(entry.collection.id), entry.access) for entry in body.sharing.upsert.collections
     ]
     unknown = services.collections.share_project(actor, str(projectId), entries)
-    view = services.projects.get(actor, str(projectId))
-    project = project_out(view, services.schedules.list(actor, view.row.id))
+    project = full_project(services, actor, str(projectId), False, Action.SHARE_PROJECTS)
     errors = (
         [wire.CollectionSharingError(collectionIds=unknown, reason="Collection not found")]
         if unknown

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from runyard.api import sharing_wire as wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.v1.projects import full_project
+from runyard.domain.permissions import Action
 
 router = APIRouter(tags=["projects"])
 
@@ -28,7 +29,7 @@ def share_with_users(
     entries = [(str(e.user.id), e.access) for e in body.sharing.upsert.users]
     refused = services.project_sharing.share_with_users(actor, str(projectId), entries)
     return wire.UsersResult(
-        project=full_project(services, actor, str(projectId), include_sharing=True),
+        project=full_project(services, actor, str(projectId), True, Action.SHARE_PROJECTS),
         errors=[wire.UsersError(userIds=r.ids, reason=r.reason) for r in refused] or None,
     )
 
@@ -44,7 +45,7 @@ def share_with_groups(
     entries = [(str(e.group.id), e.access) for e in body.sharing.upsert.groups]
     refused = services.project_sharing.share_with_groups(actor, str(projectId), entries)
     return wire.GroupsResult(
-        project=full_project(services, actor, str(projectId), include_sharing=True),
+        project=full_project(services, actor, str(projectId), True, Action.SHARE_PROJECTS),
         errors=[wire.GroupsError(groupIds=r.ids, reason=r.reason) for r in refused] or None,
     )
 
@@ -64,6 +65,6 @@ def share_with_workspace(
         public_web=body.sharing.publicWeb,
     )
     return wire.WorkspaceResult(
-        project=full_project(services, actor, str(projectId), include_sharing=True),
+        project=full_project(services, actor, str(projectId), True, Action.SHARE_PROJECTS),
         errors=[wire.WorkspaceError(type="publicWeb", reason=r.reason) for r in refused] or None,
     )

@@ -14,7 +14,7 @@ from runyard.api.uploads import read_body, read_notebook_upload
 from runyard.api.v1.schedules import hex_schedule
 from runyard.domain.access import AccessLevel
 from runyard.domain.parameters import ParameterSpec
-from runyard.domain.permissions import Actor
+from runyard.domain.permissions import Action, Actor
 from runyard.services.container import Services
 from runyard.services.project_sharing import ProjectSharing
 from runyard.services.projects import ProjectView, PublishedVersion
@@ -100,12 +100,19 @@ def project_out(
 
 
 def full_project(
-    services: Services, actor: Actor, project_id: str, include_sharing: bool
+    services: Services,
+    actor: Actor,
+    project_id: str,
+    include_sharing: bool,
+    for_action: Action = Action.READ_PROJECTS,
 ) -> wire.Project:
-    """The project as GetProject answers it, with its schedules and, if asked, its sharing."""
-    view = services.projects.get(actor, project_id)
-    sharing = services.project_sharing.sharing(actor, project_id) if include_sharing else None
-    return project_out(view, services.schedules.list(actor, project_id), sharing)
+    """The project as GetProject answers it, with its schedules and, if asked, its sharing.
+    `for_action` is the action whose answer this is (see ProjectService.get)."""
+    view = services.projects.get(actor, project_id, for_action)
+    sharing = (
+        services.project_sharing.sharing(actor, project_id, for_action) if include_sharing else None
+    )
+    return project_out(view, services.schedules.list(actor, project_id, for_action), sharing)
 
 
 def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.domain.cadence import Cadence, CadenceKind
+from runyard.domain.permissions import Action
 from runyard.domain.slot_policy import CatchUp, Overlap
 from runyard.errors import InvalidField
 from runyard.services.schedules import ScheduleSpec, ScheduleView
@@ -154,7 +155,9 @@ def update_schedule(
     actor: ActorDep,
     services: ServicesDep,
 ) -> wire.ScheduleOut:
-    current = services.schedules.get(actor, str(projectId), str(scheduleId))
+    current = services.schedules.get(
+        actor, str(projectId), str(scheduleId), for_action=Action.EDIT_PROJECTS
+    )
     changes: dict[str, Any] = {}
     given = body.model_fields_set
     if body.cadence is not None:
