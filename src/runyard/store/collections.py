@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, ForeignKey, String, Text, func, or_, selec
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runyard.store.base import Base, UtcDateTime
+from runyard.store.grants import NONE, set_access
 from runyard.store.groups import GroupMemberRow
 
 
@@ -168,16 +169,9 @@ def upsert_user_grants(
 ) -> None:
     """Set each user's access; access NONE removes the grant."""
     for user_id, access in entries:
-        row = session.get(CollectionUserAccessRow, (collection_id, user_id))
-        if access == "NONE":
-            if row is not None:
-                session.delete(row)
-        elif row is None:
-            session.add(
-                CollectionUserAccessRow(collection_id=collection_id, user_id=user_id, access=access)
-            )
-        else:
-            row.access = access
+        set_access(
+            session, CollectionUserAccessRow, access, collection_id=collection_id, user_id=user_id
+        )
     session.flush()
 
 
@@ -186,18 +180,13 @@ def upsert_group_grants(
 ) -> None:
     """Set each group's access; access NONE removes the grant."""
     for group_id, access in entries:
-        row = session.get(CollectionGroupAccessRow, (collection_id, group_id))
-        if access == "NONE":
-            if row is not None:
-                session.delete(row)
-        elif row is None:
-            session.add(
-                CollectionGroupAccessRow(
-                    collection_id=collection_id, group_id=group_id, access=access
-                )
-            )
-        else:
-            row.access = access
+        set_access(
+            session,
+            CollectionGroupAccessRow,
+            access,
+            collection_id=collection_id,
+            group_id=group_id,
+        )
     session.flush()
 
 
@@ -206,17 +195,21 @@ def put_project(
 ) -> None:
     """Add the project to the collection with `access`, or change it; NONE takes it out."""
     row = session.get(CollectionProjectRow, (collection_id, project_id))
-    if access == "NONE":
-        if row is not None:
-            session.delete(row)
-    elif row is None:
+    if row is None and access != NONE:
+        # A new entry records when the project joined; set_access would leave added_at unset.
         session.add(
             CollectionProjectRow(
                 collection_id=collection_id, project_id=project_id, access=access, added_at=now
             )
         )
     else:
-        row.access = access
+        set_access(
+            session,
+            CollectionProjectRow,
+            access,
+            collection_id=collection_id,
+            project_id=project_id,
+        )
     session.flush()
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from runyard.store.base import Base, UtcDateTime
 from runyard.store.collections import Viewer
+from runyard.store.grants import set_access
 from runyard.store.groups import GroupMemberRow, GroupRow
 
 
@@ -159,18 +160,13 @@ def group_grants(session: Session, connection_ids: Sequence[str]) -> dict[str, l
 
 def set_group_access(session: Session, connection_id: str, group_id: str, access: str) -> None:
     """Grant `access` to the group; NONE removes the grant."""
-    row = session.get(DataConnectionGroupAccessRow, (connection_id, group_id))
-    if access == "NONE":
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(
-            DataConnectionGroupAccessRow(
-                connection_id=connection_id, group_id=group_id, access=access
-            )
-        )
-    else:
-        row.access = access
+    set_access(
+        session,
+        DataConnectionGroupAccessRow,
+        access,
+        connection_id=connection_id,
+        group_id=group_id,
+    )
 
 
 def delete_connection(session: Session, row: DataConnectionRow) -> None:

@@ -20,6 +20,7 @@ from runyard.store.collections import (
     Viewer,
     visible_to,
 )
+from runyard.store.grants import set_access
 from runyard.store.groups import GroupMemberRow, GroupRow
 from runyard.store.identity import UserRow
 from runyard.store.projects import ProjectRow
@@ -139,14 +140,7 @@ def upsert_user_grants(
 ) -> None:
     """Set each user's access; access NONE removes the grant."""
     for user_id, access in entries:
-        row = session.get(ProjectUserAccessRow, (project_id, user_id))
-        if access == "NONE":
-            if row is not None:
-                session.delete(row)
-        elif row is None:
-            session.add(ProjectUserAccessRow(project_id=project_id, user_id=user_id, access=access))
-        else:
-            row.access = access
+        set_access(session, ProjectUserAccessRow, access, project_id=project_id, user_id=user_id)
     session.flush()
 
 
@@ -155,14 +149,5 @@ def upsert_group_grants(
 ) -> None:
     """Set each group's access; access NONE removes the grant."""
     for group_id, access in entries:
-        row = session.get(ProjectGroupAccessRow, (project_id, group_id))
-        if access == "NONE":
-            if row is not None:
-                session.delete(row)
-        elif row is None:
-            session.add(
-                ProjectGroupAccessRow(project_id=project_id, group_id=group_id, access=access)
-            )
-        else:
-            row.access = access
+        set_access(session, ProjectGroupAccessRow, access, project_id=project_id, group_id=group_id)
     session.flush()
