@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from runyard.app import Runtime, build_runtime, create_app
-from runyard.config import Settings
+from runyard.config import DEFAULT_RATE_LIMITS, Settings
 from runyard.store import metadata
 from runyard.store.db import upgrade
 
@@ -104,6 +104,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 BOOTSTRAP_TOKEN = "hxtw_test-bootstrap-token-0123456789abcdef"
 
+# Tests send hundreds of requests with one token: limits far above that keep the rate
+# limiting running (and its headers on every answer) without throttling anyone.
+# tests/api/test_rate_limits.py sets low limits of its own.
+GENEROUS_RATE_LIMITS = {group: "100000/minute" for group in DEFAULT_RATE_LIMITS}
+
 
 @pytest.fixture
 def settings_values(database_url: str, tmp_path: Path) -> dict[str, Any]:
@@ -114,6 +119,7 @@ def settings_values(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "public_url": "http://127.0.0.1:8080",
         "max_concurrent_kernels": 2,
         "secret_key": "test-secret-key",
+        "rate_limits": GENEROUS_RATE_LIMITS,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from runyard.config import DEFAULT_RATE_LIMITS
 
 TOKEN = "hxtw_serve-process-test-token-abcdef0123456789"
 EXAMPLE = Path(__file__).parents[1] / "examples" / "daily_sales.ipynb"
@@ -37,6 +40,10 @@ class Server:
             "RUNYARD_HOME": str(home),
             "RUNYARD_PORT": str(port),
             "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
+            # Tests drive the server hard with one token; a test of the limits passes its own.
+            "RUNYARD_RATE_LIMITS": json.dumps(
+                {group: "100000/minute" for group in DEFAULT_RATE_LIMITS}
+            ),
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

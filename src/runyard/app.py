@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
+from runyard.api import rate_limits
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import audit as audit_api
 from runyard.api.v1 import collections as collections_api
@@ -222,16 +223,19 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.state.runtime = runtime
     for kind in (RunyardError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(kind, _error_response)
+    app.add_middleware(rate_limits.QuotaHeaders)
     app.add_middleware(TraceIdMiddleware)
-    app.include_router(projects_api.router, prefix="/api/v1")
-    app.include_router(runs_api.router, prefix="/api/v1")
-    app.include_router(schedules_api.router, prefix="/api/v1")
-    app.include_router(users_api.router, prefix="/api/v1")
-    app.include_router(tokens_api.router, prefix="/api/v1")
-    app.include_router(groups_api.router, prefix="/api/v1")
-    app.include_router(collections_api.router, prefix="/api/v1")
-    app.include_router(project_sharing_api.router, prefix="/api/v1")
-    app.include_router(connections_api.router, prefix="/api/v1")
-    app.include_router(audit_api.router, prefix="/api/v1")
+    # Hex's per-token limits cover every API route; the web UI is not rate limited.
+    limited = rate_limits.dependencies(runtime.settings)
+    app.include_router(projects_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(runs_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(schedules_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(users_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(tokens_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(groups_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(collections_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(project_sharing_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(connections_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(audit_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(web_router)
     return app

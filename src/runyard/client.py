@@ -7,12 +7,15 @@ final = client.wait(project_id, run["runId"])
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 TERMINAL = {"COMPLETED", "ERRORED", "KILLED", "UNABLE_TO_ALLOCATE_KERNEL"}
 
@@ -34,12 +37,32 @@ class ApiError(Exception):
 
 
 class RunyardClient:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
+    """Speaks to one server with one token.
+
+    A 429 (the token's rate limit is used up) is retried after the server's `Retry-After`,
+    up to `rate_limit_retries` times and only while the wait is at most
+    `max_rate_limit_wait` seconds; past that the 429 is raised as ApiError.
+    `on_rate_limited(seconds)` is told before each such wait.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        rate_limit_retries: int = 3,
+        max_rate_limit_wait: float = 60.0,
+        on_rate_limited: Callable[[float], None] | None = None,
+    ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/api/v1",
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
         )
+        self._rate_limit_retries = rate_limit_retries
+        self._max_rate_limit_wait = max_rate_limit_wait
+        self._on_rate_limited = on_rate_limited
 
     def close(self) -> None:
         self._http.close()
@@ -50,8 +73,24 @@ class RunyardClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The server's answer, after waiting out and retrying 429s (see the class)."""
+        retries = 0
+        while True:
+            response = self._http.request(method, path, **kwargs)
+            if response.status_code != 429 or retries >= self._rate_limit_retries:
+                return response
+            wait = _retry_after_seconds(response, retries)
+            if wait > self._max_rate_limit_wait:
+                return response
+            log.info("%s %s: rate limited, retrying in %.0f s", method, path, wait)
+            if self._on_rate_limited:
+                self._on_rate_limited(wait)
+            time.sleep(wait)
+            retries += 1
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
+        response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             try:
                 body: Any = response.json()
@@ -72,11 +111,9 @@ class RunyardClient:
         params: dict[str, Any] = {"publish": str(publish).lower()}
         if title:
             params["title"] = title
-        with path.open("rb") as handle:
-            files = {"file": (path.name, handle, "application/x-ipynb+json")}
-            result: dict[str, Any] = self._call(
-                "POST", "/projects/import", params=params, files=files
-            )
+        # Bytes, not an open file: a retried request (after a 429) must send the file again.
+        files = {"file": (path.name, path.read_bytes(), "application/x-ipynb+json")}
+        result: dict[str, Any] = self._call("POST", "/projects/import", params=params, files=files)
         return result
 
     def projects(self, limit: int = 100) -> Iterator[dict[str, Any]]:
@@ -144,7 +181,7 @@ class RunyardClient:
         self._call("DELETE", f"/projects/{project_id}/runs/{run_id}")
 
     def artifact(self, project_id: str, run_id: str, name: str) -> str:
-        response = self._http.get(f"/projects/{project_id}/runs/{run_id}/{name}")
+        response = self._send("GET", f"/projects/{project_id}/runs/{run_id}/{name}")
         if response.status_code >= 400:
             raise ApiError(response.status_code, response.json())
         return response.text
@@ -186,11 +223,18 @@ class RunyardClient:
         run_id: str,
         *,
         poll_seconds: float = 0.5,
+        max_poll_seconds: float = 2.5,
         timeout: float | None = None,
         on_poll: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Poll until the run reaches a terminal status; return its final status."""
+        """Poll until the run reaches a terminal status; return its final status.
+
+        The pause between polls starts at `poll_seconds` and grows by half each time up to
+        `max_poll_seconds`: short runs are seen to end at once, and a long run's polls (24 a
+        minute at 2.5 s) stay inside Hex's default 30 requests a minute per token.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
+        pause = poll_seconds
         while True:
             current = self.status(project_id, run_id)
             if on_poll:
@@ -199,7 +243,8 @@ class RunyardClient:
                 return current
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {current['status']} after {timeout}s")
-            time.sleep(poll_seconds)
+            time.sleep(pause)
+            pause = max(pause, min(pause * 1.5, max_poll_seconds))
 
     # -- users -----------------------------------------------------------------------------
 
@@ -434,3 +479,12 @@ class RunyardClient:
             if not after or not page["values"]:
                 break
         return found
+
+
+def _retry_after_seconds(response: httpx.Response, attempt: int) -> float:
+    """The server's `Retry-After` in seconds (Runyard and Hex send an integer); without a
+    usable one, an exponential backoff of 1, 2, 4… seconds."""
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return float(2**attempt)

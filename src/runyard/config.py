@@ -8,13 +8,31 @@ from __future__ import annotations
 import socket
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ExecutorKind(StrEnum):
     LOCAL = "local"
+
+
+# Hex's published limits per group (shared/api/hex-api-v1.md §4). `hex-api` is the default
+# group of every API route, Runyard's extensions included; `api/rate_limits.py` names the
+# routes of the other groups.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "hex-api": "30/minute;1800/hour",
+    "hex-api-30rpm": "30/minute",
+    "hex-run-kernel": "20/minute;60/hour",
+}
+
+# Storage schemes of the `limits` library whose client Runyard ships (`limits[redis]`).
+_RATE_LIMIT_SCHEMES = frozenset(
+    {"memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"}
+)
 
 
 class Settings(BaseSettings):
@@ -104,6 +122,29 @@ class Settings(BaseSettings):
         "tokens must expire.",
     )
     log_level: str = Field(default="info", description="Log level of the server processes.")
+    rate_limits_enabled: bool = Field(
+        default=True,
+        description="Whether API requests are rate limited per token; `false` switches every "
+        "limit off.",
+    )
+    rate_limits: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS),
+        description="Limits per group as JSON, merged over the defaults, e.g. "
+        '`{"hex-api": "60/minute;3000/hour"}`; groups `hex-api` (default '
+        "`30/minute;1800/hour`), `hex-api-30rpm` (`30/minute`), `hex-run-kernel` "
+        "(`20/minute;60/hour`).",
+    )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="Where the per-token counters live: `memory://` (this process only) or a "
+        "Redis URL such as `redis://127.0.0.1:6379/0`, which several API processes share.",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="runyard",
+        min_length=1,
+        description="Prefix of the counters' keys in Redis, so several Runyard installations "
+        "can share one Redis server.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -115,6 +156,36 @@ class Settings(BaseSettings):
     def _workspace_token_prefix(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("hxtw_"):
             raise ValueError("must be a workspace token starting with 'hxtw_'")
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _merge_over_default_limits(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - set(DEFAULT_RATE_LIMITS))
+        if unknown:
+            known = ", ".join(DEFAULT_RATE_LIMITS)
+            raise ValueError(f"unknown rate-limit group(s) {', '.join(unknown)}; known: {known}")
+        return {**DEFAULT_RATE_LIMITS, **value}
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _parseable_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        for group, text in value.items():
+            try:
+                limits.parse_many(text)
+            except ValueError:
+                raise ValueError(
+                    f"{group}: {text!r} is not a limit such as '30/minute;1800/hour'"
+                ) from None
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _known_storage_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in _RATE_LIMIT_SCHEMES:
+            raise ValueError("must be memory:// or a redis:// (rediss://, redis+unix://, …) URL")
         return value
 
     @property

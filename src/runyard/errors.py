@@ -118,3 +118,20 @@ class InvalidField(RunyardError):
         RunyardError.__init__(
             self, f"{self.field_name}: {self.reason}", issues=[f"{self.field_name}: {self.reason}"]
         )
+
+
+class RateLimited(RunyardError):
+    """The token has used up one of its group's limits; it may try again after a wait."""
+
+    def __init__(
+        self, group: str, limit: str, amount: int, retry_after_seconds: int, reset_at: float
+    ) -> None:
+        super().__init__(
+            f"Too many requests: the {group} limit of {limit} for this token is used up; "
+            f"retry after {retry_after_seconds} s"
+        )
+        self.group = group
+        self.limit = limit
+        self.amount = amount
+        self.retry_after_seconds = retry_after_seconds
+        self.reset_at = reset_at

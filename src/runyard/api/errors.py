@@ -8,6 +8,7 @@ issue per bad field, named by its path (`inputParams.limit: …`). Unexpected ex
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import Request
@@ -24,6 +25,7 @@ from runyard.errors import (
     InvalidInputParams,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     RunyardError,
     ServiceUnavailable,
     Unauthenticated,
@@ -57,6 +59,7 @@ _STATUS_OF: list[tuple[type[RunyardError], int]] = [
     (Conflict, 409),
     (PayloadTooLarge, 413),
     (Unprocessable, 422),
+    (RateLimited, 429),
     (ServiceUnavailable, 503),
 ]
 
@@ -99,6 +102,9 @@ def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RunyardError)
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = rate_limit_headers(error.amount, 0, error.reset_at)
+        headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, InvalidInputParams):
         return error_response(
             status,
@@ -116,6 +122,16 @@ def _domain_error(_request: Request, error: Exception) -> JSONResponse:
             notFound=list(error.not_found),
         )
     return error_response(status, error.message, error.issues, headers=headers)
+
+
+def rate_limit_headers(limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+    """GitHub's and slowapi's `X-RateLimit-*` headers: the tightest limit of the request's
+    group, what is left of it, and when (Unix seconds) a request is counted off again."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(math.ceil(reset_at)),
+    }
 
 
 def _as_text(value: Any) -> str:
@@ -136,6 +152,14 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     status = 422 if _UNPROCESSABLE_TAGS & set(getattr(route, "tags", None) or ()) else 400
     issues = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field name would be ("10: JSON
+            # decode error"); say what it is. The text around it is not echoed: bodies
+            # carry secrets.
+            reason = (item.get("ctx") or {}).get("error", "JSON decode error")
+            position = item.get("loc", ("body", "?"))[-1]
+            issues.append(f"body: not valid JSON ({reason} at character {position})")
+            continue
         location = [
             str(part)
             for part in item.get("loc", ())

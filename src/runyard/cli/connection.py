@@ -25,7 +25,11 @@ def client_for(url: str, token: str) -> RunyardClient:
     if not token:
         errors.print("[red]No token: pass --token or set RUNYARD_TOKEN.[/red]")
         raise typer.Exit(2)
-    return RunyardClient(url, token)
+    return RunyardClient(url, token, on_rate_limited=_tell_rate_limited)
+
+
+def _tell_rate_limited(seconds: float) -> None:
+    errors.print(f"[yellow]Rate limited by the server; retrying in {seconds:.0f} s.[/yellow]")
 
 
 def fail(error: ApiError) -> typer.Exit:
