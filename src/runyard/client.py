@@ -128,8 +128,41 @@ class RunyardClient:
             if not after or not page["values"]:
                 return
 
-    def project(self, project_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", f"/projects/{project_id}")
+    def project(self, project_id: str, *, include_sharing: bool = False) -> dict[str, Any]:
+        params = {"includeSharing": "true"} if include_sharing else None
+        result: dict[str, Any] = self._call("GET", f"/projects/{project_id}", params=params)
+        return result
+
+    def share_project_with_users(
+        self, project_id: str, access_by_user: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """Give users (by id) an access level each (`NONE` takes it away); the answer is
+        `{project, errors?}`."""
+        entries = [{"user": {"id": u}, "access": a} for u, a in access_by_user.items()]
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/projects/{project_id}/sharing/users",
+            json={"sharing": {"upsert": {"users": entries}}},
+        )
+        return result
+
+    def share_project_with_groups(
+        self, project_id: str, access_by_group: Mapping[str, str]
+    ) -> dict[str, Any]:
+        entries = [{"group": {"id": g}, "access": a} for g, a in access_by_group.items()]
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/projects/{project_id}/sharing/groups",
+            json={"sharing": {"upsert": {"groups": entries}}},
+        )
+        return result
+
+    def share_project_with_workspace(self, project_id: str, access: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/projects/{project_id}/sharing/workspaceAndPublic",
+            json={"sharing": {"workspace": access}},
+        )
         return result
 
     def publish(self, project_id: str) -> dict[str, Any]:

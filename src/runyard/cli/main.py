@@ -15,6 +15,7 @@ from runyard.cli import audit as audit_cli
 from runyard.cli import collections as collections_cli
 from runyard.cli import connections as connections_cli
 from runyard.cli import groups as groups_cli
+from runyard.cli import project_sharing
 from runyard.cli import schedules as schedules_cli
 from runyard.cli import tokens as tokens_cli
 from runyard.cli import users as users_cli
@@ -166,6 +167,10 @@ def projects_publish(
             client.put_notebook(project_id, notebook)
         version = client.publish(project_id)
     console.print(f"Published version {version['version']}")
+
+
+projects_app.command("share")(project_sharing.share)
+projects_app.command("sharing")(project_sharing.sharing)
 
 
 # -- runs ----------------------------------------------------------------------------------
