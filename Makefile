@@ -48,6 +48,7 @@ format: install
 bench: install
 	$(VENV)/bin/python bench/run_latency.py
 	$(VENV)/bin/python bench/scheduler_capacity.py
+	$(VENV)/bin/python bench/project_visibility.py
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache
