@@ -175,3 +175,43 @@ def new_connection(client: TestClient, name: str = "Warehouse", **body: Any) -> 
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+# -- a workspace with one of everything --------------------------------------------------------
+
+
+def one_of_everything(client: TestClient) -> dict[str, str]:
+    """A published project (inputs `n`, an int, `ratio`, a float, and `label`, a string) with a
+    finished run and a paused schedule, a user with a
+    personal token, a group, a collection and a data connection: the ids, by the name of the
+    path parameter each fills (`projectId`, `runId`, …). Nothing is left running, so the
+    database stays still until the next request changes it."""
+    project_id = published_project(
+        client, notebook("m = n * ratio", parameters="n = 1\nratio = 0.5\nlabel = 'x'"), "Seeded"
+    )
+    run_id = trigger(client, project_id)["runId"]
+    wait_for_end(client, project_id, run_id)
+    schedule = client.post(
+        f"/api/v1/projects/{project_id}/schedules",
+        json={
+            "cadence": "DAILY",
+            "timezone": "UTC",
+            "daily": {"hour": 3, "minute": 0},
+            "enabled": False,
+        },
+    )
+    assert schedule.status_code == 201, schedule.text
+    schedule_id: str = schedule.json()["id"]
+    user_id: str = new_user(client, "seeded@example.com", role="EDITOR", name="Seeded")["id"]
+    token = client.post("/api/v1/tokens", json={"type": "PERSONAL", "userId": user_id})
+    assert token.status_code == 201, token.text
+    return {
+        "projectId": project_id,
+        "runId": run_id,
+        "scheduleId": schedule_id,
+        "userId": user_id,
+        "tokenId": token.json()["id"],
+        "groupId": new_group(client, "Seeded group", [user_id]),
+        "collectionId": new_collection(client, "Seeded collection"),
+        "dataConnectionId": new_connection(client, "Seeded connection")["id"],
+    }

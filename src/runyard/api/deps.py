@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from runyard.api.uploads import body_too_large
 from runyard.domain.permissions import Actor
+from runyard.errors import BadRequest
 from runyard.services.container import Services
 
 
@@ -15,11 +17,51 @@ def services(request: Request) -> Services:
     return found
 
 
+async def json_body_within_limit(request: Request) -> None:
+    """Refuse (413) a JSON body larger than the largest notebook the server accepts, the one
+    limit on request bodies (`RUNYARD_MAX_NOTEBOOK_BYTES`), before the endpoint acts on it.
+
+    FastAPI has read and parsed a route's JSON body before any dependency runs, so this keeps
+    oversized input from being validated, stored or acted on; it does not keep it from being
+    buffered. The notebook routes take no JSON body: they stream theirs against the same limit
+    (`api/uploads.py`), so nothing is read here for them.
+    """
+    route = request.scope.get("route")
+    if getattr(route, "body_field", None) is None:
+        return
+    limit = services(request).projects.max_notebook_bytes
+    size = len(await request.body())  # the copy FastAPI read, not a second read
+    if size > limit:
+        raise body_too_large("request body", size, limit)
+
+
+async def no_nul_in_query_or_headers(request: Request) -> None:
+    """Refuse (400) a query value or header holding the NUL character.
+
+    No header may hold one (RFC 9110), and PostgreSQL cannot compare text with one: a filter
+    such as `creatorEmail` would fail there as a 500 and merely match nothing on SQLite.
+    (Bodies are checked by their wire models, `wire.RequestWire`.)
+    """
+    found = [
+        f"{name}: must not contain the NUL character (\\u0000)"
+        for name, value in [*request.query_params.multi_items(), *request.headers.items()]
+        if "\x00" in name or "\x00" in value
+    ]
+    if found:
+        raise BadRequest("Invalid input data", issues=found)
+
+
 def actor(
     request: Request,
+    _body: Annotated[None, Depends(json_body_within_limit)],
+    _text: Annotated[None, Depends(no_nul_in_query_or_headers)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
-    """The authenticated caller; a missing or bad token raises Unauthenticated (401)."""
+    """The authenticated caller; a missing or bad token raises Unauthenticated (401).
+
+    Every API route depends on it, so the checks of the whole request (body size, NUL
+    characters) are made here, before anything else.
+    """
     return services(request).identity.authenticate(authorization)
 
 

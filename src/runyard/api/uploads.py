@@ -13,13 +13,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     so a client that lies about Content-Length cannot make us buffer more)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(int(declared), limit))
+        raise body_too_large("notebook", int(declared), limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(_too_large(size, limit))
+            raise body_too_large("notebook", size, limit)
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body:
@@ -41,9 +41,22 @@ async def read_notebook_upload(request: Request, limit: int) -> tuple[bytes, str
     data = await upload.read(limit + 1)
     await form.close()
     if len(data) > limit:
-        raise PayloadTooLarge(_too_large(len(data), limit))
+        raise body_too_large("notebook", len(data), limit)
     return data, upload.filename
 
 
-def _too_large(size: int, limit: int) -> str:
-    return f"The notebook is {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit"
+def body_too_large(what: str, size: int, limit: int) -> PayloadTooLarge:
+    size_text, limit_text = _format_size(size), _format_size(limit)
+    if size_text == limit_text:
+        # "16.0 KB, over the 16.0 KB limit" would read as a bug; exact counts settle it.
+        size_text, limit_text = f"{size} bytes", f"{limit} bytes"
+    return PayloadTooLarge(f"The {what} is {size_text}, over the {limit_text} limit")
+
+
+def _format_size(size: int) -> str:
+    # As domain/notebook.py words the limit when it measures a parsed notebook.
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} bytes"

@@ -6,12 +6,21 @@ Field names follow `shared/api/hex-api-v1.md` exactly (camelCase). Timestamps go
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Role, TokenType
@@ -28,7 +37,48 @@ class Wire(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class StrictWire(BaseModel):
+# NUL, which PostgreSQL stores in neither text nor jsonb, and the halves of surrogate pairs,
+# which have no UTF-8 form (JSON's "\ud800" escape yields one): no store or answer takes them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_unstorable_text(value: Any) -> Any:
+    """`value` unchanged, or ValueError if a string in it (a key included) holds a character
+    that cannot be stored or sent back: NUL, or a lone surrogate."""
+    pending = [value]
+    while pending:  # a loop, not recursion: JSON may nest deeper than Python's stack
+        item = pending.pop()
+        if isinstance(item, str):
+            found = _UNSTORABLE.search(item)
+            if found and found.group() == "\x00":
+                raise ValueError("must not contain the NUL character (\\u0000)")
+            if found:
+                raise ValueError("must be Unicode text (a lone surrogate is not)")
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list | tuple):
+            pending += item
+    return value
+
+
+class RequestWire(BaseModel):
+    """Request bodies. No string in one may hold NUL or a lone surrogate: PostgreSQL would
+    refuse the first (a 500 there, yet stored on SQLite), and neither store nor JSON answer
+    can encode the second; refused here, each is a 400 naming the field. Nested models check
+    their own fields."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable_fields(cls, value: Any) -> Any:
+        return refuse_unstorable_text(value)
+
+    @model_validator(mode="after")
+    def _storable_extra_fields(self) -> Self:
+        refuse_unstorable_text(self.__pydantic_extra__ or {})
+        return self
+
+
+class StrictWire(RequestWire):
     """Request bodies whose contract forbids unknown fields."""
 
     model_config = ConfigDict(extra="forbid")
@@ -211,7 +261,7 @@ class NotificationType(StrEnum):
     ALL = "ALL"
 
 
-class ProjectRunNotification(Wire):
+class ProjectRunNotification(RequestWire):
     model_config = ConfigDict(extra="allow")
 
     type: NotificationType
@@ -224,7 +274,7 @@ class ProjectRunNotification(Wire):
     body: str | None = None
 
 
-class RunProjectBody(Wire):
+class RunProjectBody(RequestWire):
     """Hex's RunProjectRequestBody. Unknown fields are ignored, as Hex does."""
 
     inputParams: dict[str, Any] | None = None
@@ -621,16 +671,26 @@ class MeWorkspace(Wire):
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+# The user service stores a name as given, so a name of spaces alone is refused here.
+UserName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+
+
 class CreateUserBody(StrictWire):
     email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: UserName | None = None
     role: Role = Role.MEMBER
 
 
 class UpdateUserBody(StrictWire):
     """Only the fields given change; `name: null` clears the name."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: UserName | None = None
     role: Role | None = None
 
 
