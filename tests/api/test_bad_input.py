@@ -1085,11 +1085,6 @@ def test_bad_field_values_are_refused_naming_the_field(probe: Probe, seeded: Ids
     probe.check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/v1/collections.py declares no sortBy (NAME is its only value), so an unknown "
-    "one is ignored as unknown parameters are; reported to the lead",
-)
 def test_an_unknown_sort_of_collections_is_refused(client: TestClient) -> None:
     response = client.get("/api/v1/collections", params={"sortBy": "NOT_A_REAL_VALUE"})
     assert response.status_code == 400 and _names(response.json(), "sortBy")

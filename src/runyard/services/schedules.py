@@ -19,7 +19,7 @@ from runyard.domain import parameters as params
 from runyard.domain.cadence import Cadence
 from runyard.domain.permissions import Action, Actor
 from runyard.domain.slot_policy import CatchUp, Overlap
-from runyard.errors import InvalidField, InvalidInputParams, NotFound
+from runyard.errors import InvalidInputParams, NotFound, Unprocessable
 from runyard.services.projects import ProjectService, require
 from runyard.store import schedules as store
 from runyard.store.db import Database
@@ -196,7 +196,11 @@ class ScheduleService:
         try:
             return params.validate_inputs(specs, inputs)
         except InvalidInputParams as error:
-            raise InvalidField(field_name="inputParams", reason="; ".join(error.issues)) from error
+            # Each issue already names its field (`inputParams.n: …`).
+            raise Unprocessable(
+                "inputParams: " + "; ".join(i.removeprefix("inputParams.") for i in error.issues),
+                issues=error.issues,
+            ) from error
 
     def _row(self, session: Any, project_id: str, schedule_id: str) -> ScheduleRow:
         row = store.get_schedule(session, schedule_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -55,9 +55,8 @@ def list_collections(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     after: str | None = None,
     before: str | None = None,
+    sortBy: Literal["NAME"] = "NAME",  # Hex's only sort of collections
 ) -> wire.CollectionList:
-    # `sortBy` has one value, NAME, so it is accepted and needs no parameter here (unknown
-    # query parameters are ignored).
     page = services.collections.list(actor, after=after, before=before, limit=limit)
     return wire.CollectionList(
         values=[collection_out(view) for view in page.values],
