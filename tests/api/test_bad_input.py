@@ -740,7 +740,7 @@ def _cursor(payload: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-# Cursors are opaque: their errors name no parameter ("Invalid pagination cursor"). A
+# A cursor that is not one the server made names its parameter (`after`, `before`). A
 # well-formed pair is a valid position in a list sorted by a text key (names), so only a
 # list sorted by time may refuse "not a sort key"; none may fail on it.
 BAD_CURSORS = [

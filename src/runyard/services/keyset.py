@@ -33,14 +33,17 @@ def encode(key: Key) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def decode(cursor: str) -> Key:
+def decode(cursor: str, name: str = "cursor") -> Key:
+    """The key a cursor carries; a 400 naming the query parameter (`after`, `before`) if it
+    is not one this server made."""
+    problem = f"{name}: not a pagination cursor of this list"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, ident = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError) as error:
-        raise BadRequest(f"Invalid pagination cursor: {cursor!r}") from error
+        raise BadRequest(problem, issues=[problem]) from error
     if not isinstance(value, str) or not isinstance(ident, str):
-        raise BadRequest(f"Invalid pagination cursor: {cursor!r}")
+        raise BadRequest(problem, issues=[problem])
     return value, ident
 
 
@@ -64,8 +67,7 @@ def page(
     """
     if after and before:
         raise BadRequest("Pass either 'after' or 'before', not both")
-    token = after or before
-    start = decode(token) if token else None
+    start = decode(after, "after") if after else decode(before, "before") if before else None
     backwards = before is not None
     rows = fetch(start, descending != backwards, limit + 1)
     more = len(rows) > limit
