@@ -49,6 +49,7 @@ bench: install
 	$(VENV)/bin/python bench/run_latency.py
 	$(VENV)/bin/python bench/scheduler_capacity.py
 	$(VENV)/bin/python bench/project_visibility.py
+	$(VENV)/bin/python bench/executor_latency.py
 
 clean:
 	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,7 @@ from runyard.auth.secrets import SecretBox
 from runyard.config import ExecutorKind, Settings
 from runyard.errors import RunyardError
 from runyard.executor.base import Executor
+from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings, CeleryExecutor
 from runyard.executor.local import LocalExecutor
 from runyard.scheduler.loop import Scheduler
 from runyard.services.audit import AuditLog
@@ -54,9 +55,10 @@ from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
 from runyard.services.tokens import TokenService
 from runyard.services.users import UserService
-from runyard.store.db import Database, upgrade
+from runyard.store.db import Database, upgrade, wait_until_migrated
 from runyard.web import errors as web_errors
 from runyard.web.routes import router as web_router
+from runyard.worker.celery_app import Worker, create_worker_app
 
 log = logging.getLogger(__name__)
 
@@ -114,26 +116,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     key = load_or_create_secret_key(settings.secret_key, settings.home)
     identity = IdentityService(db, key, utcnow)
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
-    execution = ExecutionService(
-        db,
-        utcnow,
-        ExecutionSettings(
-            lease_seconds=settings.lease_seconds,
-            allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
-            kernel_name=settings.kernel_name,
-        ),
-    )
+    execution = _execution(settings, db)
     executor = _executor(settings, execution)
-    runs = RunService(
-        db,
-        projects,
-        executor,
-        utcnow,
-        RunLimits(
-            default_timeout_seconds=settings.run_timeout_seconds,
-            allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
-        ),
-    )
+    runs = RunService(db, projects, executor, utcnow, _run_limits(settings))
     scheduling = SchedulingService(
         db,
         utcnow,
@@ -185,8 +170,65 @@ def scheduling_limits(settings: Settings) -> SchedulingLimits:
     )
 
 
+def build_worker(settings: Settings) -> Worker:
+    """A Celery worker (`runyard worker`) on the store that `runyard serve` migrates.
+
+    Workers never migrate: many of them start at once, and a new worker must not change the
+    schema under running API servers. One waits instead until the store is at the revision
+    it was built for (`runyard serve` or `runyard migrate` upgrades it).
+    """
+    assert settings.executor is ExecutorKind.CELERY
+    wait_until_migrated(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    execution = _execution(settings, db)
+    broker = _broker(settings)
+    executor = CeleryExecutor(broker)
+    projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
+    return Worker(
+        celery=create_worker_app(broker, execution),
+        broker=broker,
+        execution=execution,
+        runs=RunService(db, projects, executor, utcnow, _run_limits(settings)),
+        executor=executor,
+        db=db,
+        concurrency=settings.max_concurrent_kernels,
+        log_level=settings.log_level,
+    )
+
+
+def _execution(settings: Settings, db: Database) -> ExecutionService:
+    return ExecutionService(
+        db,
+        utcnow,
+        ExecutionSettings(
+            lease_seconds=settings.lease_seconds,
+            allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
+            kernel_name=settings.kernel_name,
+        ),
+    )
+
+
+def _run_limits(settings: Settings) -> RunLimits:
+    return RunLimits(
+        default_timeout_seconds=settings.run_timeout_seconds,
+        allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
+    )
+
+
+def _broker(settings: Settings) -> BrokerSettings:
+    assert settings.broker_url is not None  # Settings refuses the celery executor without
+    return BrokerSettings(
+        url=settings.broker_url,
+        queue=settings.broker_queue,
+        allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
+        longest_run_seconds=max(settings.run_timeout_seconds, LONGEST_PROJECT_RUN_SECONDS),
+    )
+
+
 def _executor(settings: Settings, execution: ExecutionService) -> Executor:
-    assert settings.executor is ExecutorKind.LOCAL
+    if settings.executor is ExecutorKind.CELERY:
+        # Runs go to `runyard worker` processes; this process runs no kernels.
+        return CeleryExecutor(_broker(settings))
     return LocalExecutor(execution.execute, settings.max_concurrent_kernels)
 
 

@@ -12,12 +12,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ExecutorKind(StrEnum):
     LOCAL = "local"
+    CELERY = "celery"
 
 
 # Hex's published limits per group (shared/api/hex-api-v1.md §4). `hex-api` is the default
@@ -33,6 +34,10 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
 _RATE_LIMIT_SCHEMES = frozenset(
     {"memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"}
 )
+
+# Broker transports of kombu whose clients Runyard ships: Redis (`celery[redis]`) and
+# RabbitMQ through py-amqp (a dependency of kombu itself).
+_BROKER_SCHEMES = frozenset({"redis", "rediss", "sentinel", "amqp", "amqps", "pyamqp"})
 
 
 class Settings(BaseSettings):
@@ -72,10 +77,27 @@ class Settings(BaseSettings):
     )
     executor: ExecutorKind = Field(
         default=ExecutorKind.LOCAL,
-        description="`local` runs kernels in a bounded pool inside this process tree.",
+        description="`local` runs kernels in a bounded pool inside `runyard serve`; `celery` "
+        "sends runs through the broker at `RUNYARD_BROKER_URL` to `runyard worker` processes.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        # Also when unset: the `celery` executor cannot work without it.
+        validate_default=True,
+        description="Broker of the `celery` executor, needed by it: Redis "
+        "(`redis://127.0.0.1:6379/0`) or RabbitMQ (`amqp://user:password@host:5672/vhost`).",
+    )
+    broker_queue: str = Field(
+        default="runyard",
+        min_length=1,
+        description="Name of the broker queue runs travel through; installations that share a "
+        "broker need one each.",
     )
     max_concurrent_kernels: int = Field(
-        default=4, ge=1, description="Kernels that may run at once on this machine."
+        default=4,
+        ge=1,
+        description="Kernels that may run at once on this machine: in `runyard serve` with the "
+        "`local` executor, or in each `runyard worker`.",
     )
     kernel_allocation_timeout_seconds: float = Field(
         default=300.0,
@@ -186,6 +208,19 @@ class Settings(BaseSettings):
     def _known_storage_scheme(cls, value: str) -> str:
         if urlsplit(value).scheme not in _RATE_LIMIT_SCHEMES:
             raise ValueError("must be memory:// or a redis:// (rediss://, redis+unix://, …) URL")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _celery_needs_a_known_broker(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("executor") is ExecutorKind.CELERY:
+                raise ValueError("RUNYARD_EXECUTOR=celery needs a broker URL")
+            return value
+        if urlsplit(value).scheme not in _BROKER_SCHEMES:
+            raise ValueError(
+                "must be a redis:// (rediss://, sentinel://) or amqp:// (amqps://) URL"
+            )
         return value
 
     @property

@@ -50,7 +50,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (RUNYARD_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (RUNYARD_PORT).")] = None,
 ) -> None:
-    """Run the API, the scheduler and the local executor in one process tree."""
+    """Run the API and the scheduler, and with the local executor the kernels too, in one
+    process tree."""
     import uvicorn
 
     from runyard.app import build_runtime, create_app
@@ -103,6 +104,36 @@ def scheduler() -> None:
         loop.run_forever(stopping, settings.scheduler_interval_seconds)
     finally:
         db.dispose()
+
+
+@app.command()
+def worker() -> None:
+    """Execute runs from the broker (RUNYARD_EXECUTOR=celery), as many at once as
+    RUNYARD_MAX_CONCURRENT_KERNELS; start one on each machine that should run notebooks."""
+    from sqlalchemy.engine import make_url
+
+    from runyard.app import build_worker
+    from runyard.config import ExecutorKind, Settings
+    from runyard.store.db import StoreNotMigrated
+
+    settings = Settings()
+    if settings.executor is not ExecutorKind.CELERY:
+        console.print(
+            "[red]runyard worker executes runs sent through a broker: set "
+            "RUNYARD_EXECUTOR=celery and RUNYARD_BROKER_URL (here and for runyard serve).[/red]"
+        )
+        raise typer.Exit(2)
+    try:
+        process = build_worker(settings)
+    except StoreNotMigrated as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    store = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    console.print(
+        f"Runyard worker on {store}, queue {settings.broker_queue!r}, "
+        f"{settings.max_concurrent_kernels} kernel(s) at once"
+    )
+    raise typer.Exit(process.run())
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,12 +11,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _BEGIN_MODE = "runyard_sqlite_begin"
+
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -101,3 +108,38 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision`; safe to call on every start."""
     command.upgrade(alembic_config(url), revision)
+
+
+class StoreNotMigrated(RuntimeError):
+    """The store's schema is not (or not yet) the one this code was built for."""
+
+
+def wait_until_migrated(url: str, seconds: float = 120.0) -> None:
+    """Return once the store's schema is at this code's head revision; raise
+    StoreNotMigrated if it is at a revision this code does not know, or still behind after
+    `seconds`."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(script.get_heads())
+    deadline = time.monotonic() + seconds
+    engine = make_engine(url)
+    try:
+        while True:
+            with engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+            if current == heads:
+                return
+            unknown = [rev for rev in current if script.get_revision(rev) is None]
+            if unknown:
+                raise StoreNotMigrated(
+                    f"The store is at revision {', '.join(unknown)}, newer than this Runyard; "
+                    "upgrade Runyard on this machine"
+                )
+            if time.monotonic() > deadline:
+                raise StoreNotMigrated(
+                    f"The store is still not migrated after {seconds:g}s; run `runyard migrate` "
+                    "or start `runyard serve`, which migrates it"
+                )
+            log.info("waiting for the store to be migrated (by `runyard serve` or `migrate`)")
+            time.sleep(1.0)
+    finally:
+        engine.dispose()

@@ -1,0 +1,201 @@
+"""Runs through a broker: `runyard serve` with RUNYARD_EXECUTOR=celery triggers, `runyard
+worker` processes execute, over Redis and over RabbitMQ, on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runyard.executor.celery import BrokerSettings, CeleryExecutor
+from tests.servers import Server, import_example
+from tests.worker.conftest import TERMINAL, Cluster, process_alive
+
+pytestmark = [pytest.mark.postgres, pytest.mark.kernel, pytest.mark.slow]
+
+
+def _code_cell(source: str, tags: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "metadata": {"tags": tags or []},
+        "outputs": [],
+        "execution_count": None,
+        "source": source,
+    }
+
+
+def _import(server: Server, *cells: dict[str, Any]) -> str:
+    notebook = {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    response = server.http.post(
+        "/api/v1/projects/import",
+        params={"publish": "true"},
+        content=json.dumps(notebook),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    project_id: str = response.json()["project"]["id"]
+    return project_id
+
+
+def gated_project(server: Server) -> str:
+    """A notebook that runs until the file named by its `gate` input exists."""
+    return _import(
+        server,
+        _code_cell('gate = ""', tags=["parameters"]),
+        _code_cell(
+            "import os, time\nwhile not os.path.exists(gate):\n    time.sleep(0.05)\n"
+            "print('through the gate')"
+        ),
+    )
+
+
+def sleeper_project(server: Server) -> str:
+    return _import(server, _code_cell("import time\ntime.sleep(300)"))
+
+
+def trigger(server: Server, project_id: str, params: dict[str, Any] | None = None) -> str:
+    response = server.http.post(
+        f"/api/v1/projects/{project_id}/runs", json={"inputParams": params or {}}
+    )
+    assert response.status_code == 201, response.text
+    run_id: str = response.json()["runId"]
+    return run_id
+
+
+def status_of(server: Server, project_id: str, run_id: str) -> str:
+    status: str = server.http.get(f"/api/v1/projects/{project_id}/runs/{run_id}").json()["status"]
+    return status
+
+
+def pid_in(worker_id: str | None) -> int:
+    assert worker_id is not None
+    return int(worker_id.split(":")[1])
+
+
+def test_runs_wait_pending_for_workers_then_spread_over_them_each_executed_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    server = cluster.start(workers=0)
+    gated = gated_project(server)
+    example = import_example(server)
+    gate = tmp_path / "gate"
+
+    # Nobody can claim a run before a worker is up: the messages wait in the broker.
+    held = [trigger(server, gated, {"gate": str(gate)}) for _ in range(2)]
+    assert [status_of(server, gated, run_id) for run_id in held] == ["PENDING", "PENDING"]
+
+    # Each worker has one kernel slot: with a gated run holding one worker, the other run
+    # can only go to the other worker.
+    workers = cluster.start_workers(2)
+    for run_id in held:
+        server.wait_for(gated, run_id, {"RUNNING"})
+    assert {pid_in(cluster.worker_of(run_id)) for run_id in held} == {w.pid for w in workers}
+
+    queued = [trigger(server, example, {"region": "APAC", "days": 3}) for _ in range(2)]
+    gate.touch()
+    for project_id, run_id in [(gated, r) for r in held] + [(example, r) for r in queued]:
+        final = server.wait_for(project_id, run_id, TERMINAL)
+        assert final["status"] == "COMPLETED", final
+        events = cluster.events(project_id, run_id)
+        assert [e["value"] for e in events if e["type"] == "STATUS"].count("RUNNING") == 1
+        assert len([e for e in events if e["type"] == "KERNEL_STARTED"]) == 1
+        assert pid_in(cluster.worker_of(run_id)) in {w.pid for w in workers}
+    for run_id in queued:
+        log = server.http.get(f"/api/v1/projects/{example}/runs/{run_id}/log").text
+        assert "APAC" in log and "total:" in log
+    gated_log = server.http.get(f"/api/v1/projects/{gated}/runs/{held[0]}/log").text
+    assert "through the gate" in gated_log
+
+
+def test_a_cancel_kills_the_kernel_through_the_store_and_through_the_broker_alone(
+    cluster: Cluster,
+) -> None:
+    server = cluster.start(RUNYARD_MAX_CONCURRENT_KERNELS="2")
+    worker = cluster.workers[0]
+    sleeper = sleeper_project(server)
+    cancelled, prompted = trigger(server, sleeper), trigger(server, sleeper)
+    kernels = {run_id: cluster.kernel_pid(sleeper, run_id) for run_id in (cancelled, prompted)}
+
+    # A user's cancel: the flag in the store (read by the run's heartbeat) and the prompt.
+    response = server.http.delete(f"/api/v1/projects/{sleeper}/runs/{cancelled}")
+    assert response.status_code == 204, response.text
+    final = server.wait_for(sleeper, cancelled, TERMINAL)
+    assert final["status"] == "KILLED", final
+    assert not process_alive(kernels[cancelled])
+
+    # The broker's prompt alone, without the flag in the store that the heartbeat reads:
+    # the kernel dies, and as nobody asked to cancel the run it ends as an error.
+    executor = CeleryExecutor(
+        BrokerSettings(
+            cluster.broker_url,
+            cluster.queue,
+            allocation_timeout_seconds=300,
+            longest_run_seconds=3600,
+        )
+    )
+    try:
+        executor.cancel(prompted)
+    finally:
+        executor.stop()
+    final = server.wait_for(sleeper, prompted, TERMINAL)
+    assert final["status"] == "ERRORED", final
+    assert not process_alive(kernels[prompted])
+    assert f"cancel of run {prompted} received: killed its kernel" in worker.log()
+
+
+def test_a_worker_killed_mid_run_leaves_its_run_to_the_reaper_and_others_carry_on(
+    cluster: Cluster,
+) -> None:
+    server = cluster.start(workers=2, RUNYARD_LEASE_SECONDS="3")
+    sleeper = sleeper_project(server)
+    example = import_example(server)
+    run_id = trigger(server, sleeper)
+    server.wait_for(sleeper, run_id, {"RUNNING"})
+    kernel_pid = cluster.kernel_pid(sleeper, run_id)
+    owner = pid_in(cluster.worker_of(run_id))
+    (victim,) = [w for w in cluster.workers if w.pid == owner]
+
+    victim.kill_hard()
+    lost = server.wait_for(sleeper, run_id, TERMINAL)
+    assert lost["status"] == "ERRORED", lost
+    assert "stopped renewing its lease" in lost["error"]["message"]
+    # Nobody is left on that machine to kill the kernel (a worker that restarts there
+    # kills kernels of runs still RUNNING); the test does, so it does not linger.
+    if process_alive(kernel_pid):
+        os.killpg(kernel_pid, signal.SIGKILL)
+
+    # The lost message may come back from the broker to the other worker: the run is no
+    # longer PENDING, so it is a no-op there, and the next run goes through.
+    after = trigger(server, example)
+    assert server.wait_for(example, after, TERMINAL)["status"] == "COMPLETED"
+    assert pid_in(cluster.worker_of(after)) != owner
+    assert server.wait_for(sleeper, run_id, TERMINAL)["status"] == "ERRORED"
+
+
+def test_sigterm_ends_a_workers_running_run_errored_and_leaves_queued_runs_to_others(
+    cluster: Cluster,
+) -> None:
+    server = cluster.start()
+    worker = cluster.workers[0]
+    sleeper = sleeper_project(server)
+    example = import_example(server)
+    running = trigger(server, sleeper)
+    server.wait_for(sleeper, running, {"RUNNING"})
+    kernel_pid = cluster.kernel_pid(sleeper, running)
+    # The worker's one slot is taken: this run's message waits in the broker.
+    queued = trigger(server, example)
+
+    assert worker.terminate() == 0
+
+    stopped = server.wait_for(sleeper, running, TERMINAL)
+    assert stopped["status"] == "ERRORED", stopped
+    assert "worker shut down" in stopped["error"]["message"]
+    assert not process_alive(kernel_pid)
+    assert status_of(server, example, queued) == "PENDING"
+
+    cluster.start_workers(1)
+    assert server.wait_for(example, queued, TERMINAL)["status"] == "COMPLETED"
