@@ -1,14 +1,17 @@
 """Killing kernels that outlived the process that started them (a server killed with -9).
 
 A kernel leads its own process group (see process.py), so the group is what gets killed.
-Pids are reused by the system: a pid is only killed if it still leads its own group and its
-command line is an ipykernel's, so an unrelated process that inherited the number is safe.
+Pids are reused by the system: a pid is only killed if it still leads its own group, its
+command line is an ipykernel's and, when the caller knows when the kernel was started, the
+process started then. So an unrelated process that inherited the number is safe, and so is
+another run's kernel that did.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -21,10 +24,38 @@ def is_kernel_process(pid: int) -> bool:
     return leads_group and b"ipykernel" in cmdline
 
 
-def kill_orphaned_kernel(pid: int) -> bool:
-    """SIGKILL the kernel `pid` and its process group; True if it was there to kill."""
+# How long after a run is claimed its kernel may have started: it is spawned at once, but a
+# loaded machine may take a while to get there.
+_SPAWN_WINDOW = timedelta(seconds=120)
+
+
+def started_at(pid: int) -> datetime | None:
+    """When process `pid` started, from /proc (None if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/stat").read_text()
+    except OSError:
+        return None
+    # Field 22, counted after the command name, which may hold spaces and parentheses.
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])
+    booted = next(int(line.split()[1]) for line in boot.splitlines() if line.startswith("btime"))
+    return datetime.fromtimestamp(booted + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+
+
+def kill_orphaned_kernel(pid: int, run_claimed_at: datetime | None = None) -> bool:
+    """SIGKILL the kernel `pid` and its process group; True if it was there to kill.
+
+    With `run_claimed_at`, only a process that started in the moments after that instant
+    counts as the run's kernel.
+    """
     if not is_kernel_process(pid):
         return False
+    if run_claimed_at is not None:
+        began = started_at(pid)
+        # /proc counts in clock ticks and boot time in whole seconds: allow a second early.
+        earliest = run_claimed_at - timedelta(seconds=1)
+        if began is None or not earliest <= began <= run_claimed_at + _SPAWN_WINDOW:
+            return False
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:

@@ -157,6 +157,9 @@ class ExecutionService:
         now = self._clock()
         with self._db.write() as session:
             current = store.get_run(session, run.id)
+            if current is not None:
+                # The runner has disposed of the kernel: there is nothing left to kill.
+                current.kernel_pid = None
             # KILLED means "someone cancelled it": only the flag in the store says so. A kernel
             # killed for any other reason (shutdown, lost lease) is an error with a reason.
             cancelled = bool(current and current.cancel_requested)

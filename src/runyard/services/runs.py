@@ -378,21 +378,24 @@ class RunService:
     def end_orphans(
         self, worker_prefix: str, is_alive: Callable[[str], bool], now: datetime
     ) -> int:
-        """End RUNNING runs of workers on this host that are no longer alive (a restart),
-        and kill the kernels they left behind."""
+        """At start-up: end RUNNING runs of processes on this host that are no longer alive,
+        and kill the kernels their runs left behind, also those of runs the reaper ended
+        meanwhile (only a process on the kernel's own host can kill it). Return how many
+        runs were ended."""
         ended = 0
         with self._db.write() as session:
-            for run in store.running_on_worker_prefix(session, worker_prefix):
+            for run in store.runs_with_kernels_on(session, worker_prefix):
                 if run.worker is None or is_alive(run.worker):
                     continue
                 reason = "The server stopped while this run was executing"
-                if store.transition(
+                if run.status == RunStatus.RUNNING.value and store.transition(
                     session, run.id, RunStatus.ERRORED, ended_at=now, error={"message": reason}
                 ):
                     store.add_event(session, run.id, "STATUS", RunStatus.ERRORED.value, now)
                     ended += 1
-                    if run.kernel_pid and kill_orphaned_kernel(run.kernel_pid):
-                        log.warning("killed kernel %d left by run %s", run.kernel_pid, run.id)
+                if run.kernel_pid and kill_orphaned_kernel(run.kernel_pid, run.started_at):
+                    log.warning("killed kernel %d left by run %s", run.kernel_pid, run.id)
+                run.kernel_pid = None
         return ended
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -224,9 +225,13 @@ def running_with_expired_lease(session: Session, now: datetime, limit: int) -> l
     return list(session.scalars(query))
 
 
-def running_on_worker_prefix(session: Session, prefix: str) -> list[RunRow]:
+def runs_with_kernels_on(session: Session, prefix: str) -> list[RunRow]:
+    """Runs claimed by processes whose worker id starts with `prefix` (one host) that are
+    RUNNING or whose kernel was never seen to end (its pid is cleared when the runner
+    disposes of it)."""
     query = select(RunRow).where(
-        RunRow.status == RunStatus.RUNNING.value, RunRow.worker.startswith(prefix)
+        RunRow.worker.startswith(prefix),
+        or_(RunRow.status == RunStatus.RUNNING.value, RunRow.kernel_pid.is_not(None)),
     )
     return list(session.scalars(query))
 
