@@ -154,12 +154,26 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
 
 
 def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
-    """A scheduler on its own (`runyard scheduler`): it fires due slots and leaves the runs
-    to the processes that have an executor (`runyard serve`), whose upkeep rings them."""
+    """A scheduler on its own (`runyard scheduler`).
+
+    With the local executor it fires due slots and leaves the runs to the processes that
+    have an executor (`runyard serve`), whose upkeep rings them. With Celery it can reach the
+    workers itself: it publishes the runs it fires to the broker at once and does the upkeep
+    too (re-ringing lost runs, reaping runs whose worker died), so a deployment needs no
+    `runyard serve` for schedules to run.
+    """
     upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
-    scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
-    return Scheduler(scheduling, None, utcnow), db
+    if settings.executor is not ExecutorKind.CELERY:
+        scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
+        return Scheduler(scheduling, None, utcnow), db
+    executor = CeleryExecutor(_broker(settings))
+    projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
+    runs = RunService(db, projects, executor, utcnow, _run_limits(settings))
+    scheduling = SchedulingService(
+        db, utcnow, scheduling_limits(settings), ring=executor.submit, cancel=executor.cancel
+    )
+    return Scheduler(scheduling, runs, utcnow), db
 
 
 def scheduling_limits(settings: Settings) -> SchedulingLimits:

@@ -4,14 +4,18 @@ worker` processes execute, over Redis and over RabbitMQ, on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from runyard.executor.celery import BrokerSettings, CeleryExecutor
-from tests.servers import Server, import_example
+from tests.servers import RUNYARD, Server, import_example
 from tests.worker.conftest import TERMINAL, Cluster, process_alive
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kernel, pytest.mark.slow]
@@ -203,3 +207,54 @@ def test_sigterm_ends_a_workers_running_run_errored_and_leaves_queued_runs_to_ot
 
     cluster.start_workers(1)
     assert server.wait_for(example, queued, TERMINAL)["status"] == "COMPLETED"
+
+
+def test_a_scheduler_alone_sends_the_runs_it_fires_to_the_workers(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    server = cluster.start()
+    example = import_example(server)
+    created = server.http.post(
+        f"/api/v1/projects/{example}/schedules",
+        json={"cadence": "CUSTOM", "timezone": "UTC", "custom": {"cron": "0 0 1 1 *"}},
+    )
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()["id"]
+    # No `runyard serve` from here on: nothing but the scheduler can hand the run to a worker.
+    server.stop()
+    engine = sa.create_engine(cluster.database_url)
+    try:
+        with engine.begin() as conn:
+            # Make the slot due now rather than wait for next New Year.
+            conn.execute(
+                sa.text("UPDATE schedules SET next_fire_at = :now WHERE id = :id"),
+                {"now": datetime.now(UTC) - timedelta(seconds=1), "id": schedule_id},
+            )
+        with (tmp_path / "scheduler.log").open("ab") as log:
+            scheduler = subprocess.Popen(
+                [str(RUNYARD), "scheduler"],
+                env=server.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                with engine.connect() as conn:
+                    status = conn.execute(
+                        sa.text("SELECT status FROM runs WHERE schedule_id = :id"),
+                        {"id": schedule_id},
+                    ).scalar_one_or_none()
+                if status in TERMINAL:
+                    break
+                assert time.monotonic() < deadline, (
+                    f"scheduled run still {status}:\n{(tmp_path / 'scheduler.log').read_text()}"
+                )
+                time.sleep(0.2)
+        finally:
+            scheduler.send_signal(signal.SIGTERM)
+            scheduler.wait(timeout=30)
+    finally:
+        engine.dispose()
+    assert status == "COMPLETED"
