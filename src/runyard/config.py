@@ -117,7 +117,9 @@ class Settings(BaseSettings):
         "reaper ends the run ERRORED.",
     )
     max_notebook_bytes: int = Field(
-        default=10 * 1024 * 1024, ge=1024, description="Largest notebook accepted on upload."
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest notebook accepted on upload, and largest JSON body of any request.",
     )
     kernel_name: str = Field(default="python3", description="Jupyter kernel that runs notebooks.")
     scheduler_interval_seconds: float = Field(
