@@ -25,7 +25,7 @@ import httpx
 import nbformat
 from kombu import Connection, Exchange, Queue
 
-from run_latency import TERMINAL, free_port, percentile, trivial_notebook
+from run_latency import free_port, percentile, time_runs, trivial_notebook
 
 TOKEN = "hxtw_bench-executor-latency-token-0123456789abcdef"
 RUNYARD = Path(sys.executable).parent / "runyard"
@@ -103,23 +103,7 @@ def measure(notebook: Path, runs: int, workdir: Path, **settings: str) -> list[f
             files={"file": ("bench.ipynb", notebook.read_bytes())},
         ).json()
         project_id = project["project"]["id"]
-        latencies = []
-        for index in range(runs + 1):
-            started = time.perf_counter()
-            run = http.post(
-                f"/projects/{project_id}/runs", json={"inputParams": {"n": index + 1}}
-            ).json()
-            while True:
-                status = http.get(f"/projects/{project_id}/runs/{run['runId']}").json()
-                if status["status"] in TERMINAL:
-                    break
-                time.sleep(0.01)
-            if status["status"] != "COMPLETED":
-                raise SystemExit(f"run ended {status['status']}: {status.get('error')}")
-            # The first run waits for the worker to come up and warms imports: not counted.
-            if index:
-                latencies.append(time.perf_counter() - started)
-        return latencies
+        return time_runs(http, project_id, runs)
     finally:
         http.close()
         for process in reversed(processes):

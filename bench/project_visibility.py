@@ -16,13 +16,10 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -40,8 +37,8 @@ from runyard.store.groups import GroupMemberRow, GroupRow
 from runyard.store.identity import UserRow
 from runyard.store.project_sharing import ProjectGroupAccessRow, ProjectUserAccessRow
 from runyard.store.projects import ProjectFilter, ProjectRow
+from scheduler_capacity import PG_ADMIN, postgres_store, sqlite_store
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LEVELS = [AccessLevel.APP_ONLY, AccessLevel.CAN_VIEW, AccessLevel.CAN_EDIT]
 
 
@@ -177,26 +174,6 @@ def bench(label: str, url: str, total: int) -> None:
         / figures[f"all {visible} visible projects, member, pages of 100"]
     )
     print(f"  listing everything visible is {ratio:.0f}x faster than the baseline")
-
-
-@contextmanager
-def sqlite_store() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_store() -> Iterator[str]:
-    name = f"runyard_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:
