@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.cast import notebook, published_project
 
 from runyard.app import Runtime
 from runyard.domain.run_status import RunStatus
@@ -21,7 +22,6 @@ from runyard.kernel.orphans import is_kernel_process
 from runyard.services.execution import worker_is_alive, worker_prefix_of_this_host
 from runyard.store import runs as runs_store
 from runyard.store.runs import RunRow
-from tests.cast import notebook, published_project
 
 pytestmark = [pytest.mark.kernel]
 
