@@ -35,6 +35,9 @@ from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings, CeleryExecutor
 from runyard.executor.local import LocalExecutor
+from runyard.notify.base import Channel
+from runyard.notify.email import EmailChannel, SmtpSettings
+from runyard.notify.slack import SlackChannel
 from runyard.scheduler.loop import Scheduler
 from runyard.services.audit import AuditLog
 from runyard.services.collections import CollectionService
@@ -48,6 +51,7 @@ from runyard.services.execution import (
 )
 from runyard.services.groups import GroupService
 from runyard.services.identity import Bootstrap, IdentityService
+from runyard.services.notifications import NotificationService
 from runyard.services.project_sharing import ProjectSharingService
 from runyard.services.projects import ProjectService
 from runyard.services.runs import RunLimits, RunService
@@ -116,9 +120,10 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     key = load_or_create_secret_key(settings.secret_key, settings.home)
     identity = IdentityService(db, key, utcnow)
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
-    execution = _execution(settings, db)
+    execution = _execution(settings, db, key)
     executor = _executor(settings, execution)
-    runs = RunService(db, projects, executor, utcnow, _run_limits(settings))
+    notifications = _notifications(settings, db)
+    runs = RunService(db, projects, executor, utcnow, _run_limits(settings), notifications)
     scheduling = SchedulingService(
         db,
         utcnow,
@@ -147,7 +152,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         services=services,
         executor=executor,
         execution=execution,
-        scheduler=Scheduler(scheduling, runs, utcnow),
+        scheduler=Scheduler(scheduling, runs, utcnow, notifications),
     )
     runtime.bootstrap = identity.bootstrap(settings.admin_email, settings.bootstrap_token)
     return runtime
@@ -166,14 +171,15 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
     db = Database(settings.resolved_database_url)
     if settings.executor is not ExecutorKind.CELERY:
         scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
-        return Scheduler(scheduling, None, utcnow), db
+        return Scheduler(scheduling, None, utcnow, _notifications(settings, db)), db
     executor = CeleryExecutor(_broker(settings))
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
-    runs = RunService(db, projects, executor, utcnow, _run_limits(settings))
+    notifications = _notifications(settings, db)
+    runs = RunService(db, projects, executor, utcnow, _run_limits(settings), notifications)
     scheduling = SchedulingService(
         db, utcnow, scheduling_limits(settings), ring=executor.submit, cancel=executor.cancel
     )
-    return Scheduler(scheduling, runs, utcnow), db
+    return Scheduler(scheduling, runs, utcnow, notifications), db
 
 
 def scheduling_limits(settings: Settings) -> SchedulingLimits:
@@ -194,7 +200,10 @@ def build_worker(settings: Settings) -> Worker:
     assert settings.executor is ExecutorKind.CELERY
     wait_until_migrated(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
-    execution = _execution(settings, db)
+    # Workers open data-connection secrets for SQL cells: they share the server's key.
+    execution = _execution(
+        settings, db, load_or_create_secret_key(settings.secret_key, settings.home)
+    )
     broker = _broker(settings)
     executor = CeleryExecutor(broker)
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
@@ -210,7 +219,7 @@ def build_worker(settings: Settings) -> Worker:
     )
 
 
-def _execution(settings: Settings, db: Database) -> ExecutionService:
+def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService:
     return ExecutionService(
         db,
         utcnow,
@@ -218,7 +227,38 @@ def _execution(settings: Settings, db: Database) -> ExecutionService:
             lease_seconds=settings.lease_seconds,
             allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
             kernel_name=settings.kernel_name,
+            sql_row_limit=settings.sql_row_limit,
         ),
+        SecretBox(key),
+    )
+
+
+def notification_channels(settings: Settings) -> dict[str, Channel]:
+    """The channels the settings configure, by name; a channel without settings is absent
+    and triggers that ask for it are refused."""
+    channels: dict[str, Channel] = {}
+    if settings.smtp_host:
+        password = settings.smtp_password
+        channels["email"] = EmailChannel(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                username=settings.smtp_username,
+                password=password.get_secret_value() if password is not None else None,
+                starttls=settings.smtp_starttls,
+            )
+        )
+    if settings.slack_bot_token is not None:
+        channels["slack"] = SlackChannel(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+    return channels
+
+
+def _notifications(settings: Settings, db: Database) -> NotificationService:
+    return NotificationService(
+        db, utcnow, notification_channels(settings), settings.resolved_public_url
     )
 
 

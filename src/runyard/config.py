@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         description="Largest notebook accepted on upload, and largest JSON body of any request.",
     )
     kernel_name: str = Field(default="python3", description="Jupyter kernel that runs notebooks.")
+    sql_row_limit: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most rows a SQL cell keeps; the rest are dropped and the cell says so.",
+    )
     scheduler_interval_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -168,6 +173,37 @@ class Settings(BaseSettings):
         min_length=1,
         description="Prefix of the counters' keys in Redis, so several Runyard installations "
         "can share one Redis server.",
+    )
+
+    # -- run notifications (docs/notifications.md) --
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that sends run notification emails; unset, runs cannot "
+        "notify users or groups.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(
+        default=None, description="User to log in to the SMTP server as; unset, no login."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password of the SMTP user; never logged or shown."
+    )
+    smtp_from: str = Field(
+        default="runyard@localhost",
+        description="Sender address (`From`) of notification emails.",
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Whether to switch the SMTP connection to TLS with STARTTLS before logging in.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        description="Slack bot token (`xoxb-…`) that posts run notifications with "
+        "chat.postMessage; unset, runs cannot notify Slack channels. Never logged or shown.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api",
+        description="Base URL of Slack's Web API.",
     )
 
     @field_validator("public_url")

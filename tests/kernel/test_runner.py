@@ -351,7 +351,7 @@ def test_concurrent_runs_keep_their_own_parameters(
     assert [outputs_text(r, 2) for r in results] == ["ann\n", "bob\n"]
 
 
-def test_sql_cells_are_refused_until_supported(
+def test_a_sql_cell_whose_connection_was_not_resolved_errors(
     make_notebook: Callable[..., dict[str, Any]], cell: Any
 ) -> None:
     sql = cell("select 1", runyard={"sql": {"connection": "db", "output": "df"}})
@@ -359,7 +359,9 @@ def test_sql_cells_are_refused_until_supported(
     result = run_notebook(KernelJob(make_notebook("print('first')", sql), {}))
 
     assert result.outcome is RunOutcome.ERRORED
-    assert result.reason == "Cell 1 is a SQL cell, which this runner cannot execute yet"
+    assert result.reason == (
+        "Cell 1 raised ConnectionNotResolved: data connection 'db' was not resolved for this run"
+    )
     assert outputs_text(result, 0) == "first\n"
 
 

@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -286,6 +288,40 @@ class RunProjectBody(RequestWire):
     notifications: list[ProjectRunNotification] | None = None
 
 
+class NotificationRecipient(Wire):
+    id: str
+    name: str
+    isPrivate: bool | None = None
+
+
+class ProjectRunNotificationRecipient(Wire):
+    type: NotificationType
+    recipientType: Literal["USER", "GROUP", "SLACK_CHANNEL"]
+    includeSuccessScreenshot: bool
+    recipient: NotificationRecipient
+    subject: str | None = None
+    body: str | None = None
+    screenshotFormat: list[Literal["png", "pdf"]] | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Hex's optional fields are absent, not null, when a notification has none.
+        data: dict[str, Any] = handler(self)
+        for key in ("subject", "body", "screenshotFormat"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        if data["recipient"].get("isPrivate") is None:
+            data["recipient"].pop("isPrivate", None)
+        return data
+
+
+def _without_empty_notifications(data: dict[str, Any]) -> dict[str, Any]:
+    # `notifications` is present only on runs that have recipients (Hex's optional field).
+    if data.get("notifications") is None:
+        data.pop("notifications", None)
+    return data
+
+
 class RunTriggered(Wire):
     projectId: str
     runId: str
@@ -293,6 +329,11 @@ class RunTriggered(Wire):
     runStatusUrl: str
     traceId: str
     projectVersion: int
+    notifications: list[ProjectRunNotificationRecipient] | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_notifications(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty_notifications(handler(self))
 
 
 class StateEvent(Wire):
@@ -324,6 +365,7 @@ class ProjectRun(Wire):
     elapsedTime: int | None
     traceId: str
     stateEvents: list[StateEvent] | None = None
+    notifications: list[ProjectRunNotificationRecipient] | None = None
     # Runyard extensions:
     inputParams: dict[str, Any] = Field(default_factory=dict)
     error: RunError | None = None
@@ -331,6 +373,10 @@ class ProjectRun(Wire):
     scheduledFor: str | None = None
     latenessMs: int | None = None
     kernelStartTime: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_notifications(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty_notifications(handler(self))
 
 
 class RunList(Wire):

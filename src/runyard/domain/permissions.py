@@ -14,6 +14,7 @@ so that its existence does not leak; a project they can see but not act on is a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -206,6 +207,21 @@ def may_see_connection(actor: Actor, *, members: str, guests: str, group_grants:
         return True
     workspace_grant = members if is_workspace_member(actor.role) else guests
     return workspace_grant != "NONE" or group_grants > 0
+
+
+def may_query_connection(
+    actor: Actor, *, members: str, guests: str, group_access: Sequence[str]
+) -> bool:
+    """True if the actor may run new SQL on a data connection.
+
+    Admins may query every connection. Anyone else needs `QUERY` from the connection's
+    workspace grant for their kind of seat, or from a grant to one of their groups
+    (`group_access`); `VIEW_RESULTS` reads results that exist, it runs no new SQL.
+    """
+    if sees_every_connection(actor.role):
+        return True
+    workspace_grant = members if is_workspace_member(actor.role) else guests
+    return "QUERY" in (workspace_grant, *group_access)
 
 
 def sees_connection_details(actor: Actor) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Never
 
+import nbformat
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -13,7 +17,16 @@ from nbformat import NotebookNode
 
 from runyard.kernel.results import CellError
 from runyard.kernel.runlog import RunLog, strip_ansi
-from runyard.kernel.sql_cells import is_sql_cell
+from runyard.kernel.sql_cells import (
+    SqlCellError,
+    is_sql_cell,
+    load_code,
+    placeholders,
+    run_query,
+    sql_cell_of,
+    values_expression,
+    values_of,
+)
 
 
 class CellFailedError(Exception):
@@ -75,8 +88,16 @@ class NotebookExecution:
         manager: AsyncKernelManager,
         kernel_client: AsyncKernelClient,
         log: RunLog,
+        *,
+        cwd: str = ".",
+        connections: Mapping[str, Mapping[str, Any]] | None = None,
+        sql_row_limit: int = 100_000,
     ) -> None:
         self._log = log
+        self._cwd = os.path.abspath(cwd)
+        # Resolved data connections by the reference SQL cells use (id or name).
+        self._connections = connections or {}
+        self._sql_row_limit = sql_row_limit
         self._kernel_client = kernel_client
         self._started: dict[int, float] = {}
         self._error: CellError | None = None
@@ -105,26 +126,101 @@ class NotebookExecution:
         client = self._client
         await self._record_language_info()
         for index, cell in enumerate(client.nb.cells):
-            if is_sql_cell(cell):
-                raise UnsupportedCellError(index, "a SQL cell")
             self.current_cell = index
             self._error = None
-            try:
-                await client.async_execute_cell(
-                    cell, index, execution_count=client.code_cells_executed + 1
-                )
-            except CellExecutionError as exc:
-                # nbclient calls on_cell_error (which has the structured reply) first.
-                error = self._error or CellError(
-                    cell_index=index,
-                    cell_id=cell.get("id"),
-                    ename=exc.ename,
-                    evalue=exc.evalue,
-                    traceback=strip_ansi(exc.traceback).splitlines(),
-                )
-                raise CellFailedError(error) from None
+            if cell.get("cell_type") == "code" and is_sql_cell(cell):
+                await self._run_sql_cell(cell, index)
+            else:
+                await self._execute(cell, index)
         self.current_cell = None
         client.set_widgets_metadata()
+
+    async def _execute(self, cell: NotebookNode, index: int) -> None:
+        client = self._client
+        try:
+            await client.async_execute_cell(
+                cell, index, execution_count=client.code_cells_executed + 1
+            )
+        except CellExecutionError as exc:
+            # nbclient calls on_cell_error (which has the structured reply) first.
+            error = self._error or CellError(
+                cell_index=index,
+                cell_id=cell.get("id"),
+                ename=exc.ename,
+                evalue=exc.evalue,
+                traceback=strip_ansi(exc.traceback).splitlines(),
+            )
+            raise CellFailedError(error) from None
+
+    async def _run_sql_cell(self, cell: NotebookNode, index: int) -> None:
+        """Query in this process (the kernel never sees the connection's secrets), then
+        have the kernel load the result under the cell's output name and show it."""
+        log = self._log
+        log.event(f"cell {index} started (SQL)")
+        cell.outputs = []
+        try:
+            spec = sql_cell_of(cell)
+            connection = self._connections.get(spec.connection)
+            if connection is None:
+                raise SqlCellError(
+                    "ConnectionNotResolved",
+                    f"data connection {spec.connection!r} was not resolved for this run",
+                )
+            names = placeholders(spec.sql)
+            values = await self._kernel_values(names) if names else {}
+            path = f"{self._cwd}{os.sep}.runyard-sql-cell-{index}.parquet"
+            # The driver blocks: a thread keeps the loop free to notice a stop.
+            result = await asyncio.to_thread(
+                run_query,
+                connection,
+                spec.sql,
+                values,
+                row_limit=self._sql_row_limit,
+                path=path,
+            )
+        except SqlCellError as exc:
+            self._fail_sql_cell(cell, index, exc)
+        # Bound values are not logged: a parameter may be secret.
+        truncated = " (truncated)" if result.truncated else ""
+        log.event(
+            f"cell {index} queried {connection['type']} connection {connection['id']}:"
+            f" {result.rows} rows{truncated}, {result.columns} columns in {result.seconds:.3f}s"
+        )
+        source = cell.source
+        cell.source = load_code(spec.output, path, result, self._sql_row_limit)
+        try:
+            await self._execute(cell, index)
+        finally:
+            cell.source = source
+
+    async def _kernel_values(self, names: list[str]) -> dict[str, Any]:
+        """The kernel's values of `names`, read by a silent user expression (no output, no
+        history, nothing defined in the kernel's namespace)."""
+        expression = values_expression(names)
+        msg_id = self._kernel_client.execute(
+            "", silent=True, store_history=False, user_expressions={"values": expression}
+        )
+        reply = await self._client.async_wait_for_reply(msg_id)
+        if reply is None:
+            raise SqlCellError("KernelError", "the kernel did not answer")
+        answer = reply["content"].get("user_expressions", {}).get("values", {})
+        return values_of(names, answer)
+
+    def _fail_sql_cell(self, cell: NotebookNode, index: int, exc: SqlCellError) -> Never:
+        error = CellError(
+            cell_index=index,
+            cell_id=cell.get("id"),
+            ename=exc.ename,
+            evalue=exc.message,
+            traceback=[f"{exc.ename}: {exc.message}"],
+        )
+        cell.outputs.append(
+            nbformat.v4.new_output(  # type: ignore[no-untyped-call]  # no hints
+                "error", ename=error.ename, evalue=error.evalue, traceback=error.traceback
+            )
+        )
+        self._log.event(f"cell {index} raised {error.ename}: {error.evalue}")
+        raise CellFailedError(error)
 
     async def _record_language_info(self) -> None:
         client = self._client

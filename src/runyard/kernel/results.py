@@ -32,6 +32,10 @@ class KernelJob:
     means no limit. `cwd` is the kernel's working directory; when None the run gets a fresh
     temporary directory that is removed afterwards. `extra_env` is added to (and overrides)
     the environment of this process for the kernel.
+
+    `connections` maps each SQL cell's connection reference (an id or a name) to the
+    resolved connection: `{"id", "name", "type", "details"}`, secrets included in clear, so
+    it is left out of the repr. `sql_row_limit` caps the rows a SQL cell keeps.
     """
 
     notebook: Mapping[str, Any]
@@ -40,10 +44,14 @@ class KernelJob:
     kernel_name: str = "python3"
     cwd: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    connections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    sql_row_limit: int = 100_000
 
     def __post_init__(self) -> None:
         if self.timeout_seconds is not None and not self.timeout_seconds > 0:
             raise ValueError(f"timeout_seconds must be positive, got {self.timeout_seconds!r}")
+        if self.sql_row_limit < 1:
+            raise ValueError(f"sql_row_limit must be positive, got {self.sql_row_limit!r}")
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ class _Run:
                 loop.call_soon_threadsafe(stop_requested.set)
 
             self._control.set_waker(wake)
-            work = asyncio.create_task(self._work(kernel))
+            work = asyncio.create_task(self._work(kernel, cwd))
             stopped = asyncio.create_task(stop_requested.wait())
             await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if work.done() and not work.cancelled():
@@ -193,7 +193,7 @@ class _Run:
             return _Verdict(RunOutcome.ERRORED, reason)
         return verdict
 
-    async def _work(self, kernel: KernelProcess) -> _Verdict:
+    async def _work(self, kernel: KernelProcess, cwd: str) -> _Verdict:
         log = self._log
         try:
             pid = await kernel.launch()
@@ -211,7 +211,15 @@ class _Run:
                 log.event(f"could not start kernel: {exc}")
                 return _Verdict(RunOutcome.ERRORED, f"Could not start kernel: {exc}")
             log.event("kernel ready")
-            execution = NotebookExecution(self._notebook, kernel.manager, client, log)
+            execution = NotebookExecution(
+                self._notebook,
+                kernel.manager,
+                client,
+                log,
+                cwd=cwd,
+                connections=self._job.connections,
+                sql_row_limit=self._job.sql_row_limit,
+            )
             await execution.run()
         except CellFailedError as exc:
             return _Verdict(RunOutcome.ERRORED, str(exc), exc.error)

@@ -1,9 +1,11 @@
 """The scheduler: a `tick(now)` that does what is due, and a thin loop that calls it.
 
 Each tick fires due schedule slots and keeps runs moving (re-rings lost doorbells, ends runs
-that waited too long for a kernel, reaps runs whose worker died). Tests call `tick()`
-directly with a chosen `now`. Several schedulers may run against one database: claims are
-row locks and unique constraints, never a leader.
+that waited too long for a kernel, reaps runs whose worker died). The notifications of runs
+that ended are delivered beside it, on a thread of their own, so a slow mail server or
+Slack never delays a schedule. Tests call `tick()` directly with a chosen `now`. Several
+schedulers may run against one database: claims are row locks and unique constraints, never
+a leader.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from runyard.services.notifications import NotificationService
 from runyard.services.runs import RunService
 from runyard.services.scheduling import SchedulingService
 
@@ -25,10 +28,12 @@ class Scheduler:
         scheduling: SchedulingService,
         runs: RunService | None,
         clock: Callable[[], datetime],
+        notifications: NotificationService | None = None,
     ) -> None:
         self._scheduling = scheduling
         self._runs = runs
         self._clock = clock
+        self._notifications = notifications
 
     def tick(self, now: datetime | None = None) -> bool:
         """Do everything due at `now`; True if work was found (so the loop should go again
@@ -39,6 +44,14 @@ class Scheduler:
         return fired.found_work or upkept
 
     def run_forever(self, stopping: threading.Event, idle_seconds: float) -> None:
+        if self._notifications is not None:
+            notifications = self._notifications
+            threading.Thread(
+                target=_deliver_forever,
+                args=(notifications, stopping, idle_seconds),
+                name="runyard-notifications",
+                daemon=True,
+            ).start()
         while not stopping.is_set():
             try:
                 found = self.tick()
@@ -59,3 +72,18 @@ class Scheduler:
             return idle_seconds
         # A hair past the slot, so the tick that wakes finds it due.
         return min(idle_seconds, until_next + 0.001)
+
+
+def _deliver_forever(
+    notifications: NotificationService, stopping: threading.Event, idle_seconds: float
+) -> None:
+    """Send due notifications until `stopping` is set; at once again while there is work."""
+    while not stopping.is_set():
+        try:
+            found = notifications.deliver_due().found_work
+        except Exception:
+            # As for the scheduler's tick: the outbox is in the store, the next pass retries.
+            log.exception("notification delivery failed")
+            found = False
+        if not found:
+            stopping.wait(idle_seconds)

@@ -14,15 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runyard.auth.secrets import SecretBox
+from runyard.auth.secrets import SecretBox, SecretsUnreadable
 from runyard.domain import connections as domain
-from runyard.domain.connections import ConnectionType, ParsedDetails, SharingAccess
+from runyard.domain.connections import QUERYABLE, ConnectionType, ParsedDetails, SharingAccess
 from runyard.domain.permissions import (
     Action,
     Actor,
+    Role,
+    TokenType,
     is_workspace_member,
+    may_query_connection,
     may_see_connection,
     sees_connection_details,
     sees_every_connection,
@@ -33,9 +37,11 @@ from runyard.services.audit import AuditLog
 from runyard.services.projects import require
 from runyard.store import connections as store
 from runyard.store import groups as groups_store
+from runyard.store import identity as identity_store
 from runyard.store.collections import Viewer
-from runyard.store.connections import DataConnectionRow, GroupGrant
+from runyard.store.connections import DataConnectionGroupAccessRow, DataConnectionRow, GroupGrant
 from runyard.store.db import Database
+from runyard.store.groups import GroupMemberRow
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +177,71 @@ class ConnectionService:
             for name, token in row.secrets.items():
                 details[name] = self._box.open(token, what=what)
             return {"id": row.id, "name": row.name, "type": row.type, "details": details}
+
+    def resolve_for_sql_cell(self, reference: str, user_id: str | None) -> dict[str, Any]:
+        """`resolve_for_run` for the connection a SQL cell names (by id, else by name), if
+        `user_id` (the run's requester) may query it.
+
+        Raises ConnectionUnavailable, whose message says why and names no secret. Like
+        `resolve_for_run`, only the worker calls this.
+        """
+        with self._db.read() as session:
+            row = store.get_connection(session, reference)
+            if row is None:
+                named = session.scalars(
+                    select(DataConnectionRow).where(DataConnectionRow.name == reference).limit(2)
+                ).all()
+                if len(named) > 1:
+                    raise ConnectionUnavailable(
+                        f"several data connections are named {reference!r}: name it by id"
+                    )
+                row = named[0] if named else None
+            if row is None:
+                raise ConnectionUnavailable(f"no data connection {reference!r}")
+            if ConnectionType(row.type) not in QUERYABLE:
+                raise ConnectionUnavailable(
+                    f"data connection {reference!r} is of type {row.type}, which SQL cells"
+                    " cannot query"
+                )
+            user = None if user_id is None else identity_store.get_user(session, user_id)
+            allowed = False
+            if user is not None and user.deactivated_at is None:
+                requester = Actor(
+                    user_id=user.id,
+                    email=user.email,
+                    role=Role(user.role),
+                    token_id=None,
+                    token_type=TokenType.PERSONAL,
+                )
+                group_access = session.scalars(
+                    select(DataConnectionGroupAccessRow.access)
+                    .join(
+                        GroupMemberRow,
+                        GroupMemberRow.group_id == DataConnectionGroupAccessRow.group_id,
+                    )
+                    .where(
+                        DataConnectionGroupAccessRow.connection_id == row.id,
+                        GroupMemberRow.user_id == user.id,
+                    )
+                ).all()
+                allowed = may_query_connection(
+                    requester,
+                    members=row.members_access,
+                    guests=row.guests_access,
+                    group_access=list(group_access),
+                )
+            if not allowed:
+                raise ConnectionUnavailable(
+                    f"the run's requester may not query data connection {reference!r}"
+                    " (it needs QUERY access)"
+                )
+            connection_id = row.id
+        try:
+            return self.resolve_for_run(connection_id)
+        except SecretsUnreadable as exc:
+            raise ConnectionUnavailable(str(exc)) from None
+        except NotFound:
+            raise ConnectionUnavailable(f"no data connection {reference!r}") from None
 
     # -- writes --------------------------------------------------------------------------
 
@@ -326,6 +397,11 @@ class ConnectionService:
 
     def _view(self, session: Session, row: DataConnectionRow) -> ConnectionView:
         return ConnectionView(row, store.group_grants(session, [row.id])[row.id])
+
+
+class ConnectionUnavailable(Exception):
+    """A SQL cell's connection cannot be used for a run: missing, not queryable, not
+    shared with the requester for querying, or its secrets are unreadable."""
 
 
 @dataclass(frozen=True)

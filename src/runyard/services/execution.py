@@ -13,12 +13,15 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
 from runyard.kernel.runner import KernelControl, KernelJob, KernelResult, RunOutcome, run_notebook
+from runyard.kernel.sql_cells import connection_references
+from runyard.services.connections import ConnectionService, ConnectionUnavailable
 from runyard.store import projects as project_store
 from runyard.store import runs as store
 from runyard.store.db import Database
@@ -57,15 +60,22 @@ class ExecutionSettings:
     allocation_timeout_seconds: float
     kernel_name: str
     worker_id: str = _CURRENT_WORKER_ID
+    sql_row_limit: int = 100_000
 
 
 class ExecutionService:
     def __init__(
-        self, db: Database, clock: Callable[[], datetime], settings: ExecutionSettings
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        settings: ExecutionSettings,
+        secrets: SecretBox | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
+        # Opens data-connection secrets for SQL cells; without it they cannot run.
+        self._connections = None if secrets is None else ConnectionService(db, secrets, clock)
 
     @property
     def worker_id(self) -> str:
@@ -142,8 +152,52 @@ class ExecutionService:
                 timeout_seconds=run.timeout_seconds,
                 kernel_name=self._settings.kernel_name,
                 extra_env={"RUNYARD_RUN_ID": run.id, "RUNYARD_PROJECT_ID": run.project_id},
+                sql_row_limit=self._settings.sql_row_limit,
             )
-        return run, job
+        references = connection_references(job.notebook)
+        if not references:
+            return run, job
+        try:
+            connections = self._resolve_connections(run, references)
+        except ConnectionUnavailable as exc:
+            self._end_unrunnable(run_id, str(exc))
+            return None
+        return run, replace(job, connections=connections)
+
+    def _resolve_connections(
+        self, run: RunRow, references: list[tuple[int, str]]
+    ) -> dict[str, dict[str, Any]]:
+        """The SQL cells' connections, each checked against the run's requester (for a
+        scheduled run, the schedule's creator) at claim time."""
+        resolved: dict[str, dict[str, Any]] = {}
+        for index, reference in references:
+            if reference in resolved:
+                continue
+            if self._connections is None:
+                raise ConnectionUnavailable(
+                    f"Cell {index} is a SQL cell, and this worker cannot open data connections"
+                )
+            try:
+                resolved[reference] = self._connections.resolve_for_sql_cell(
+                    reference, run.requested_by
+                )
+            except ConnectionUnavailable as exc:
+                raise ConnectionUnavailable(f"Cell {index} (SQL) cannot run: {exc}") from None
+        return resolved
+
+    def _end_unrunnable(self, run_id: str, reason: str) -> None:
+        now = self._clock()
+        with self._db.write() as session:
+            if store.transition(
+                session,
+                run_id,
+                RunStatus.ERRORED,
+                extra_where=[RunRow.worker == self._settings.worker_id],
+                ended_at=now,
+                error={"message": reason},
+                lease_until=None,
+            ):
+                store.add_event(session, run_id, "STATUS", RunStatus.ERRORED.value, now)
 
     def _record_kernel(self, run_id: str, pid: int) -> None:
         now = self._clock()

@@ -22,7 +22,9 @@ from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancell
 from runyard.executor.base import Executor
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
+from runyard.services.notifications import NotificationService
 from runyard.services.projects import ProjectService
+from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
 from runyard.store import runs as store
 from runyard.store.db import Database
@@ -91,12 +93,15 @@ class RunService:
         executor: Executor,
         clock: Callable[[], datetime],
         limits: RunLimits,
+        notifications: NotificationService | None = None,
     ) -> None:
+        """Without `notifications`, a trigger that asks for any recipient is refused."""
         self._db = db
         self._projects = projects
         self._executor = executor
         self._clock = clock
         self._limits = limits
+        self._notifications = notifications
 
     def now(self) -> datetime:
         return self._clock()
@@ -106,6 +111,9 @@ class RunService:
     def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
         self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         options = _resolve_options(request)
+        recipients = self._notification_recipients(request.notifications)
+        if recipients:
+            options["notificationRecipients"] = recipients
         version = self._projects.published_version(project_id)
         specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
         inputs = params.validate_inputs(specs, request.input_params or {})
@@ -127,6 +135,8 @@ class RunService:
             session.add(run)
             session.flush()
             store.add_event(session, run.id, "STATUS", RunStatus.PENDING.value, now)
+            if recipients:
+                notification_store.add_plan(session, run.id, now)
             if request.idempotency_key:
                 session.add(
                     IdempotencyKeyRow(
@@ -154,6 +164,20 @@ class RunService:
             )
         self._ring(run.id)
         return Triggered(run=run)
+
+    def _notification_recipients(
+        self, notifications: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        if self._notifications is not None:
+            return self._notifications.recipients_of(notifications)
+        asked = [n for n in notifications if n.get("userIds") or n.get("groupIds")]
+        asked += [n for n in notifications if n.get("slackChannelIds")]
+        if asked:
+            raise Unprocessable(
+                "Cannot notify: notifications are not configured on this server",
+                issues=["notifications: no notification channel is configured"],
+            )
+        return []
 
     def _new_run(
         self,

@@ -8,6 +8,7 @@ from runyard.store import (  # noqa: F401  (every table)
     connections,
     groups,
     identity,
+    notifications,
     project_sharing,
     projects,
     runs,

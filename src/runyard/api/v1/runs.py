@@ -67,7 +67,15 @@ def run_out(
         scheduledFor=wire.format_ts(run.scheduled_for),
         latenessMs=run.lateness_ms,
         kernelStartTime=wire.format_ts(run.started_at),
+        notifications=_notifications_out(run),
     )
+
+
+def _notifications_out(run: RunRow) -> list[wire.ProjectRunNotificationRecipient] | None:
+    recipients = run.options.get("notificationRecipients")
+    if not recipients:
+        return None
+    return [wire.ProjectRunNotificationRecipient.model_validate(r) for r in recipients]
 
 
 def _trigger(
@@ -113,6 +121,7 @@ def _trigger(
             runStatusUrl=status_url(services.public_url, family, run.project_id, run.id),
             traceId=run.trace_id,
             projectVersion=run.project_version,
+            notifications=_notifications_out(run),
         )
 
     return trigger
