@@ -131,3 +131,50 @@ def test_the_page_says_who_the_project_is_shared_with_and_hides_unshared_project
     assert "<dt>Your access</dt><dd>CAN_VIEW</dd>" in page.text
     assert "bob@example.com: CAN_VIEW" in page.text
     assert "the workspace: APP_ONLY" in page.text
+
+
+def test_the_owner_shares_the_project_from_its_page_and_others_cannot(
+    client: TestClient, browser: TestClient
+) -> None:
+    alice, bob = person(client, "alice"), person(client, "bob")
+    project_id = owned_project(client, alice, "Forecast")
+    assert sign_in(browser, personal_token(client, alice.id)).status_code == 303
+    page = browser.get(f"/app/projects/{project_id}")
+    assert "<h2>Share</h2>" in page.text
+    csrf = csrf_of(page.text)
+    path = f"/app/projects/{project_id}/sharing"
+
+    shared = browser.post(
+        path,
+        data={"csrf": csrf, "email": "bob@example.com", "access": "CAN_VIEW", "workspace": "NONE"},
+    )
+    assert shared.status_code == 303, shared.text
+    assert client.get(f"/api/v1/projects/{project_id}", headers=bob.headers).status_code == 200
+    assert "bob@example.com: CAN_VIEW" in browser.get(f"/app/projects/{project_id}").text
+
+    unknown = browser.post(
+        path, data={"csrf": csrf, "email": "nobody@example.com", "access": "CAN_VIEW"}
+    )
+    assert unknown.status_code == 422
+    assert "nobody@example.com: User not found" in unknown.text
+    bad = browser.post(path, data={"csrf": csrf, "workspace": "EVERYONE"})
+    assert bad.status_code == 422 and "workspace: not an access level" in bad.text
+    assert (
+        browser.post(path, data={"email": "bob@example.com", "access": "NONE"}).status_code == 403
+    )
+
+    # Bob may explore, not share: no form, and a forged post is refused.
+    with TestClient(client.app, follow_redirects=False) as bobs_browser:
+        assert sign_in(bobs_browser, personal_token(client, bob.id)).status_code == 303
+        bobs_page = bobs_browser.get(f"/app/projects/{project_id}")
+        assert "<h2>Share</h2>" not in bobs_page.text
+        forged = bobs_browser.post(
+            path,
+            data={
+                "csrf": csrf_of(bobs_page.text),
+                "email": "bob@example.com",
+                "access": "FULL_ACCESS",
+            },
+        )
+        assert forged.status_code == 403
+    assert "bob@example.com: CAN_VIEW" in browser.get(f"/app/projects/{project_id}").text

@@ -98,6 +98,20 @@ class ProjectSharingService:
             refused.append(Refused(deactivated, "User is deactivated"))
         return refused
 
+    def share_with_user_by_email(
+        self, actor: Actor, project_id: str, email: str, access: AccessLevel
+    ) -> list[Refused]:
+        """As share_with_users, naming the user by email (as people do in a sharing form)."""
+        email = email.strip()
+        with self._db.read() as session:
+            user = identity_store.get_user_by_email(session, email)
+        if user is None:
+            # Checked like a share that goes ahead: the caller learns nothing about who is a
+            # user unless they may share this project.
+            self.share_with_users(actor, project_id, [])
+            return [Refused([email], "User not found")]
+        return self.share_with_users(actor, project_id, [(user.id, access)])
+
     def share_with_groups(
         self, actor: Actor, project_id: str, entries: Sequence[tuple[str, AccessLevel]]
     ) -> list[Refused]:

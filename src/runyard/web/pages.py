@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import RedirectResponse, Response
 
+from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, is_allowed
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.errors import ArtifactNotReady, InvalidInputParams
@@ -104,6 +105,42 @@ def trigger_run(projectId: str, posted: PostedDep, services: ServicesDep) -> Res
     return RedirectResponse(_run_path(projectId, triggered.run.id), status_code=303)
 
 
+@router.post("/app/projects/{projectId}/sharing")
+def share_project(projectId: str, posted: PostedDep, services: ServicesDep) -> Response:
+    """Share the project with someone (by email) and/or set the workspace's access; on a
+    problem, show the page again with it (422)."""
+    who = posted.visitor
+    form = posted.form
+    problems: list[str] = []
+    email = str(form.get("email") or "").strip()
+    access = _access_level(form.get("access"), "access", problems)
+    workspace = _access_level(form.get("workspace"), "workspace", problems)
+    if not problems:
+        sharing = services.project_sharing
+        refused = []
+        if email and access is not None:
+            refused += sharing.share_with_user_by_email(who.actor, projectId, email, access)
+        current = sharing.sharing(who.actor, projectId).workspace
+        if workspace is not None and workspace is not current:
+            refused += sharing.share_with_workspace(
+                who.actor, projectId, workspace=workspace, public_web=None
+            )
+        problems = [f"{', '.join(r.ids)}: {r.reason}" for r in refused]
+    if problems:
+        return _project_page(services, who, projectId, sharing_errors=problems, status=422)
+    return RedirectResponse(f"/app/projects/{projectId}", status_code=303)
+
+
+def _access_level(value: object, field: str, problems: list[str]) -> AccessLevel | None:
+    if value in (None, ""):
+        return None
+    try:
+        return AccessLevel(str(value))
+    except ValueError:
+        problems.append(f"{field}: not an access level")
+        return None
+
+
 @router.get("/app/projects/{projectId}/runs/{runId}")
 def run_page(projectId: str, runId: str, who: VisitorDep, services: ServicesDep) -> Response:
     detail = services.runs.get(who.actor, projectId, runId)
@@ -176,6 +213,7 @@ def _project_page(
     run_form: forms.RunForm | None = None,
     field_errors: dict[str, str] | None = None,
     form_errors: list[str] | None = None,
+    sharing_errors: list[str] | None = None,
     status: int = 200,
 ) -> Response:
     project = services.projects.get(who.actor, project_id)
@@ -198,6 +236,8 @@ def _project_page(
         "newer": max(offset - RUNS_PER_PAGE, 0) if offset > 0 else None,
         "now": services.runs.now(),
         "access": services.projects.check(who.actor, project_id, Action.READ_PROJECTS).value,
+        "sharing_errors": sharing_errors or [],
+        "access_levels": [level.value for level in AccessLevel],
         "sharing": services.project_sharing.sharing(who.actor, project_id),
     }
     return page("project.html", status=status, **context)
