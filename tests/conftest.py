@@ -11,7 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -41,15 +41,19 @@ def _pg_available() -> str | None:
         engine.dispose()
 
 
+def service_missing(message: str) -> NoReturn:
+    """Skip the test because a service it needs is missing; with CI=true, fail it instead."""
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A fresh, migrated database on the PostgreSQL server, dropped after the session."""
     problem = _pg_available()
     if problem is not None:
-        message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {problem}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: a missing service is a failure)")
-        pytest.skip(message)
+        service_missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {problem}")
     name = f"runyard_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

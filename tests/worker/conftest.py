@@ -26,7 +26,7 @@ from kombu import Connection, Exchange, Queue
 
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.store.db import upgrade
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
+from tests.conftest import PG_ADMIN_URL, _pg_available, service_missing
 from tests.servers import RUNYARD, Server, free_port
 
 BROKERS = {
@@ -36,12 +36,6 @@ BROKERS = {
 
 PIDBOX_BINDINGS = "_kombu.binding.celery.pidbox"
 TERMINAL = {"COMPLETED", "ERRORED", "KILLED", "UNABLE_TO_ALLOCATE_KERNEL"}
-
-
-def _missing(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message + " (CI=true: a missing service is a failure)")
-    pytest.skip(message)
 
 
 def _broker_problem(url: str) -> str | None:
@@ -66,7 +60,7 @@ def broker_url(request: pytest.FixtureRequest) -> str:
     problem = _broker_problem(url)
     if problem is not None:
         shown = Connection(url).as_uri()  # the password masked
-        _missing(f"The {request.param} broker is not reachable at {shown}: {problem}")
+        service_missing(f"The {request.param} broker is not reachable at {shown}: {problem}")
     return url
 
 
@@ -117,7 +111,7 @@ def template_database() -> Iterator[str]:
     """A migrated PostgreSQL database that each test's database is copied from."""
     problem = _pg_available()
     if problem is not None:
-        _missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {problem}")
+        service_missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {problem}")
     name = f"runyard_worker_template_{uuid.uuid4().hex[:10]}"
     with _new_database(name) as url:
         upgrade(url)
