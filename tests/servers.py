@@ -109,3 +109,36 @@ def import_example(server: Server) -> str:
     assert response.status_code == 201, response.text
     project_id: str = response.json()["project"]["id"]
     return project_id
+
+
+def cli(
+    server: Server,
+    *args: str,
+    token: str = TOKEN,
+    expect: int = 0,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run `runyard ARGS…` against `server` as a user would; assert its exit code and return
+    what it printed (stdout and stderr)."""
+    full_env = {
+        **os.environ,
+        "RUNYARD_URL": f"http://127.0.0.1:{server.port}",
+        "RUNYARD_TOKEN": token,
+        "COLUMNS": "250",
+        "NO_COLOR": "1",
+        **(env or {}),
+    }
+    done = subprocess.run(
+        [str(RUNYARD), *args],
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        # No controlling terminal, so a hidden prompt reads the piped stdin, not a tty.
+        start_new_session=True,
+    )
+    assert done.returncode == expect, done.stdout + done.stderr
+    return done.stdout + done.stderr

@@ -117,16 +117,7 @@ class RunyardClient:
         return result
 
     def projects(self, limit: int = 100) -> Iterator[dict[str, Any]]:
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if after:
-                params["after"] = after
-            page = self._call("GET", "/projects", params=params)
-            yield from page["values"]
-            after = page["pagination"]["after"]
-            if not after or not page["values"]:
-                return
+        return self._pages("/projects", {"limit": limit})
 
     def project(self, project_id: str, *, include_sharing: bool = False) -> dict[str, Any]:
         params = {"includeSharing": "true"} if include_sharing else None
@@ -290,23 +281,15 @@ class RunyardClient:
         group_id: str | None = None,
         limit: int = 500,
     ) -> Iterator[dict[str, Any]]:
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "limit": limit,
-                "sortBy": sort_by,
-                "sortDirection": "DESC" if descending else "ASC",
-                "includeDeactivated": str(include_deactivated).lower(),
-            }
-            if group_id:
-                params["groupId"] = group_id
-            if after:
-                params["after"] = after
-            page = self._call("GET", "/users", params=params)
-            yield from page["values"]
-            after = page["pagination"]["after"]
-            if not after or not page["values"]:
-                return
+        params: dict[str, Any] = {
+            "limit": limit,
+            "sortBy": sort_by,
+            "sortDirection": "DESC" if descending else "ASC",
+            "includeDeactivated": str(include_deactivated).lower(),
+        }
+        if group_id:
+            params["groupId"] = group_id
+        return self._pages("/users", params)
 
     def me(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/users/me")
@@ -344,16 +327,7 @@ class RunyardClient:
         return result
 
     def tokens(self, limit: int = 100) -> Iterator[dict[str, Any]]:
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": limit}
-            if after:
-                params["after"] = after
-            page = self._call("GET", "/tokens", params=params)
-            yield from page["values"]
-            after = page["pagination"]["after"]
-            if not after or not page["values"]:
-                return
+        return self._pages("/tokens", {"limit": limit})
 
     def revoke_token(self, token_id: str) -> None:
         self._call("DELETE", f"/tokens/{token_id}")

@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from collections.abc import Iterator
 
 import pytest
-from tests.servers import RUNYARD, TOKEN, Server, free_port
+from tests.servers import Server, cli
 
 pytestmark = [pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("admin-cli") / "home", free_port())
-    running.start()
-    yield running
-    running.stop()
-    running.http.close()
-
-
-def cli(server: Server, *args: str, token: str = TOKEN, expect: int = 0) -> str:
-    env = {
-        **os.environ,
-        "RUNYARD_URL": f"http://127.0.0.1:{server.port}",
-        "RUNYARD_TOKEN": token,
-        "COLUMNS": "250",
-        "NO_COLOR": "1",
-    }
-    done = subprocess.run(
-        [str(RUNYARD), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == expect, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def test_an_admin_adds_a_user_issues_their_token_and_deactivates_them(server: Server) -> None:

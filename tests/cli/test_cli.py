@@ -5,37 +5,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.servers import EXAMPLE, RUNYARD, TOKEN, Server, free_port
+from tests.servers import EXAMPLE, RUNYARD, Server, cli
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("cli") / "home", free_port())
-    running.start()
-    yield running
-    running.stop()
-    running.http.close()
-
-
-def cli(server: Server, *args: str, expect: int = 0) -> str:
-    env = {
-        **os.environ,
-        "RUNYARD_URL": f"http://127.0.0.1:{server.port}",
-        "RUNYARD_TOKEN": TOKEN,
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    }
-    done = subprocess.run(
-        [str(RUNYARD), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == expect, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")

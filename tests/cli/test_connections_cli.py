@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-from collections.abc import Iterator
 
 import pytest
-from tests.servers import RUNYARD, TOKEN, Server, free_port
+from tests.servers import Server, cli
 
 pytestmark = [pytest.mark.slow]
 
@@ -17,39 +15,6 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 PASSWORD = "cli-pg-pass-M3nB7vC2"
 PROMPTED = "cli-prompted-X8zL4kJ1"
 CERT = "cli-cert-file-P5oI2uY9"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("connections-cli") / "home", free_port())
-    running.start()
-    yield running
-    running.stop()
-    running.http.close()
-
-
-def cli(server: Server, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> str:
-    full_env = {
-        **os.environ,
-        "RUNYARD_URL": f"http://127.0.0.1:{server.port}",
-        "RUNYARD_TOKEN": TOKEN,
-        "COLUMNS": "250",
-        "NO_COLOR": "1",
-        **(env or {}),
-    }
-    done = subprocess.run(
-        [str(RUNYARD), *args],
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        # No controlling terminal, so the hidden prompt reads the piped stdin, not a tty.
-        start_new_session=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def test_an_admin_manages_a_connection_and_its_secrets_never_show(

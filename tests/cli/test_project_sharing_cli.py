@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.cast import notebook
-from tests.cli.test_groups_collections_cli import cli, created_id
-from tests.servers import Server, free_port
+from tests.cli.test_groups_collections_cli import created_id
+from tests.servers import Server, cli
 
 pytestmark = [pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("sharing-cli") / "home", free_port())
-    running.start()
-    yield running
-    running.stop()
-    running.http.close()
 
 
 @pytest.fixture(scope="module")
