@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import httpx
 import nbformat
 from kombu import Connection, Exchange, Queue
 
-from run_latency import free_port, percentile, time_runs, trivial_notebook
+from run_latency import free_port, percentile, time_runs, trivial_notebook, wait_until_up
 
 TOKEN = "hxtw_bench-executor-latency-token-0123456789abcdef"
 RUNYARD = Path(sys.executable).parent / "runyard"
@@ -85,15 +84,7 @@ def measure(notebook: Path, runs: int, workdir: Path, **settings: str) -> list[f
         timeout=30,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http.get("/projects")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_until_up(http, 60)
         if settings.get("RUNYARD_EXECUTOR") == "celery":
             # Started once the server has migrated the store (workers never migrate).
             processes.append(spawn("worker", env))

@@ -56,6 +56,19 @@ def free_port() -> int:
         return port
 
 
+def wait_until_up(http: httpx.Client, seconds: float) -> None:
+    """Return once the server answers; raise its connection error after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            http.get("/projects")
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def time_runs(http: httpx.Client, project_id: str, runs: int) -> list[float]:
     """Trigger and poll `runs` runs one at a time; their trigger -> COMPLETED times. One
     more run goes first, uncounted: it warms imports up (papermill gets the same treatment)
@@ -103,15 +116,7 @@ def bench_runyard(path: Path, runs: int, workdir: Path) -> list[float]:
         timeout=30,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http.get("/projects")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_until_up(http, 30)
         project = http.post(
             "/projects/import",
             params={"publish": "true"},
