@@ -108,7 +108,8 @@ class Runtime:
     def stop(self) -> None:
         self._stopping.set()
         for thread in self._threads:
-            thread.join(timeout=10)
+            # Long enough for the scheduler to wait out its notification delivery thread.
+            thread.join(timeout=45)
         self.executor.stop()
         self.db.dispose()
 

@@ -44,14 +44,24 @@ class Scheduler:
         return fired.found_work or upkept
 
     def run_forever(self, stopping: threading.Event, idle_seconds: float) -> None:
+        delivery = None
         if self._notifications is not None:
-            notifications = self._notifications
-            threading.Thread(
+            delivery = threading.Thread(
                 target=_deliver_forever,
-                args=(notifications, stopping, idle_seconds),
+                args=(self._notifications, stopping, idle_seconds),
                 name="runyard-notifications",
                 daemon=True,
-            ).start()
+            )
+            delivery.start()
+        try:
+            self._tick_until(stopping, idle_seconds)
+        finally:
+            # Whoever stops us disposes of the engine next: a delivery still holding a
+            # connection then would leave it open in a pool that no one closes.
+            if delivery is not None:
+                delivery.join(timeout=30)
+
+    def _tick_until(self, stopping: threading.Event, idle_seconds: float) -> None:
         while not stopping.is_set():
             try:
                 found = self.tick()
