@@ -7,7 +7,7 @@ UV := .uv/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install browser run test lint format bench clean
+.PHONY: install browser compat run test lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -32,7 +32,17 @@ browser:
 	  fi; \
 	fi
 
-test: install browser
+# The published Hex clients that tests/compat drives Runyard with (the Airflow provider, the
+# Dagster integration, Hex's Python SDK and CLI), each in a virtualenv of its own under
+# .compat/, installed exactly from compat/<client>/uv.lock.
+COMPAT_CLIENTS := hex-toolkit dagster-hex airflow-provider-hex
+compat: $(UV)
+	@for client in $(COMPAT_CLIENTS); do \
+	  UV_PROJECT_ENVIRONMENT=$(CURDIR)/.compat/$$client \
+	    $(UV) sync --locked --quiet --project compat/$$client || exit 1; \
+	done
+
+test: install browser compat
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -52,4 +62,4 @@ bench: install
 	$(VENV)/bin/python bench/executor_latency.py
 
 clean:
-	rm -rf .venv .uv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .uv .compat .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import BOOTSTRAP_TOKEN
@@ -47,7 +48,7 @@ def notebook(*sources: str, parameters: str | None = None) -> dict[str, Any]:
     }
 
 
-def published_project(client: TestClient, nb: dict[str, Any], title: str = "Test") -> str:
+def published_project(client: httpx.Client, nb: dict[str, Any], title: str = "Test") -> str:
     created = client.post("/api/v1/projects", json={"title": title})
     assert created.status_code == 201, created.text
     project_id: str = created.json()["id"]

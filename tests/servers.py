@@ -9,10 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from runyard.config import DEFAULT_RATE_LIMITS
 
@@ -97,6 +100,28 @@ class Server:
                 return run
             assert time.monotonic() < deadline, run
             time.sleep(0.1)
+
+
+@contextmanager
+def serving(home: Path, **env: str) -> Iterator[Server]:
+    """A started server on a free port, stopped on the way out."""
+    running = Server(home, free_port(), **env)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        running.http.close()
+
+
+@pytest.fixture(scope="module", name="server")
+def module_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """One real server for a whole test module; a conftest imports this to offer it."""
+    home = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / "home"
+    with serving(home) as running:
+        yield running
 
 
 def import_example(server: Server) -> str:
