@@ -229,3 +229,45 @@ def test_only_admins_may_read_it(client: TestClient) -> None:
     assert client.get("/api/v1/audit", headers=bearer(scoped)).status_code == 200
     client.patch(f"/api/v1/users/{carol['id']}", json={"role": "EDITOR"})
     assert client.get("/api/v1/audit", headers=bearer(scoped)).status_code == 403
+
+
+def test_an_edit_that_changes_nothing_records_nothing_and_a_partial_one_only_its_changes(
+    client: TestClient,
+) -> None:
+    ann = new_user(client, "ann@example.com", role="EDITOR", name="Ann")
+    bob = new_user(client, "bob@example.com")
+    group = client.post(
+        "/api/v1/groups", json={"name": "Analysts", "members": {"users": [{"id": ann["id"]}]}}
+    )
+    assert group.status_code == 201, group.text
+    group_id = group.json()["id"]
+    before = len(events(client))
+
+    same_user = client.patch(f"/api/v1/users/{ann['id']}", json={"name": "Ann", "role": "EDITOR"})
+    assert same_user.status_code == 200, same_user.text
+    same_group = client.patch(
+        f"/api/v1/groups/{group_id}",
+        json={
+            "name": "Analysts",
+            "members": {
+                "add": {"users": [{"id": ann["id"]}]},
+                "remove": {"users": [{"id": bob["id"]}]},
+            },
+        },
+    )
+    assert same_group.status_code == 200, same_group.text
+    assert len(events(client)) == before
+
+    client.patch(f"/api/v1/users/{ann['id']}", json={"name": "Ann", "role": "EXPLORER"})
+    assert only(client, "user.update")["details"] == {"fields": ["role"], "role": "EXPLORER"}
+    client.patch(
+        f"/api/v1/groups/{group_id}",
+        json={
+            "name": "Analysts",
+            "members": {"add": {"users": [{"id": ann["id"]}, {"id": bob["id"]}]}},
+        },
+    )
+    assert only(client, "group.update")["details"] == {
+        "name": "Analysts",
+        "membersAdded": [bob["id"]],
+    }

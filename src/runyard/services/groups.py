@@ -134,20 +134,24 @@ class GroupService:
             row = _group(session, group_id)
             _check_users(session, add, "members.add.users")
             _check_users(session, remove, "members.remove.users")
+            renamed = False
             if name is not None:
                 cleaned = _clean_name(name)
                 if cleaned != row.name:
                     store.rename_group(session, row, cleaned)
-            store.add_members(session, row.id, add, now)
-            store.remove_members(session, row.id, remove)
-            details: dict[str, object] = {"name": row.name}
-            if name is not None:
-                details["fields"] = ["name"]
-            if add:
-                details["membersAdded"] = sorted(set(add))
-            if remove:
-                details["membersRemoved"] = sorted(set(remove))
-            AuditLog.record(session, actor, "group.update", "group", row.id, details, at=now)
+                    renamed = True
+            added = store.add_members(session, row.id, add, now)
+            removed = store.remove_members(session, row.id, remove)
+            # An edit that changes nothing (its own name, present members added) is no event.
+            if renamed or added or removed:
+                details: dict[str, object] = {"name": row.name}
+                if renamed:
+                    details["fields"] = ["name"]
+                if added:
+                    details["membersAdded"] = sorted(added)
+                if removed:
+                    details["membersRemoved"] = sorted(removed)
+                AuditLog.record(session, actor, "group.update", "group", row.id, details, at=now)
             return row
 
     def delete(self, actor: Actor, group_id: str) -> None:

@@ -123,21 +123,24 @@ class UserService:
             row = store.get_user(session, user_id)
             if row is None:
                 raise NotFound("user", user_id)
-            if "role" in changes:
+            changed: list[str] = []
+            if "role" in changes and Role(changes["role"]).value != row.role:
                 role = Role(changes["role"])
-                if row.role == Role.ADMIN.value and role is not Role.ADMIN:
+                if row.role == Role.ADMIN.value:
                     self._keep_an_admin(session, row, "demote")
                 row.role = role.value
-            if "name" in changes:
+                changed.append("role")
+            if "name" in changes and changes["name"] != row.name:
                 row.name = changes["name"]
-            details: dict[str, Any] = {
-                "fields": sorted(k for k in changes if k in ("name", "role"))
-            }
-            if "role" in changes:
-                details["role"] = row.role
-            AuditLog.record(
-                session, actor, "user.update", "user", row.id, details, at=self._clock()
-            )
+                changed.append("name")
+            # Setting a field to the value it has is no event for the audit log.
+            if changed:
+                details: dict[str, Any] = {"fields": sorted(changed)}
+                if "role" in changed:
+                    details["role"] = row.role
+                AuditLog.record(
+                    session, actor, "user.update", "user", row.id, details, at=self._clock()
+                )
         return row
 
     def deactivate(self, actor: Actor, user_id: str) -> UserRow:

@@ -86,22 +86,30 @@ def groups_of_user(session: Session, user_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
-def add_members(session: Session, group_id: str, user_ids: Sequence[str], now: datetime) -> None:
-    """Add the users not yet members; adding a member again changes nothing."""
+def add_members(
+    session: Session, group_id: str, user_ids: Sequence[str], now: datetime
+) -> list[str]:
+    """Add the users not yet members (adding a member again changes nothing); return the
+    ones added."""
     present = set(member_ids(session, group_id))
-    for user_id in dict.fromkeys(user_ids):
-        if user_id not in present:
-            session.add(GroupMemberRow(group_id=group_id, user_id=user_id, added_at=now))
+    added = [user_id for user_id in dict.fromkeys(user_ids) if user_id not in present]
+    for user_id in added:
+        session.add(GroupMemberRow(group_id=group_id, user_id=user_id, added_at=now))
     session.flush()
+    return added
 
 
-def remove_members(session: Session, group_id: str, user_ids: Sequence[str]) -> None:
-    if user_ids:
+def remove_members(session: Session, group_id: str, user_ids: Sequence[str]) -> list[str]:
+    """Remove those of the users who are members; return the ones removed."""
+    present = set(member_ids(session, group_id))
+    removed = [user_id for user_id in dict.fromkeys(user_ids) if user_id in present]
+    if removed:
         session.execute(
             delete(GroupMemberRow).where(
-                GroupMemberRow.group_id == group_id, GroupMemberRow.user_id.in_(list(user_ids))
+                GroupMemberRow.group_id == group_id, GroupMemberRow.user_id.in_(removed)
             )
         )
+    return removed
 
 
 def delete_group(session: Session, group_id: str) -> None:
