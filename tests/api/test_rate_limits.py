@@ -28,7 +28,7 @@ from runyard.domain.permissions import ALL_SCOPES, TokenType
 from runyard.services.tokens import TokenRequest
 from tests.cast import bearer, notebook, published_project, wait_for_end
 from tests.conftest import BOOTSTRAP_TOKEN, service_missing
-from tests.servers import EXAMPLE, TOKEN, Server, free_port
+from tests.servers import EXAMPLE, TOKEN, Server, serving
 
 SUPERSET_KEYS = {"code", "message", "issues", "reason", "details", "traceId"}
 REDIS_URL = os.environ.get("RUNYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -357,13 +357,8 @@ def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     """One real server for the client's tests, which each use a group of their own."""
     limits = {"hex-api": "1/second", "hex-api-30rpm": "1/hour"}
     home = tmp_path_factory.mktemp("limited-server") / "home"
-    running = Server(home, free_port(), RUNYARD_RATE_LIMITS=json.dumps(limits))
-    running.start()
-    try:
+    with serving(home, RUNYARD_RATE_LIMITS=json.dumps(limits)) as running:
         yield running
-    finally:
-        running.stop()
-        running.http.close()
 
 
 @pytest.mark.slow
