@@ -225,6 +225,8 @@ class RunyardClient:
         return result
 
     def add_schedule(self, project_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """`body` in the API's schedule shape (docs/scheduling.md), `notifications` included:
+        RunProject's list, given to every run the schedule fires."""
         result: dict[str, Any] = self._call(
             "POST", f"/projects/{project_id}/schedules", json=dict(body)
         )
@@ -233,6 +235,8 @@ class RunyardClient:
     def update_schedule(
         self, project_id: str, schedule_id: str, changes: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """Change the fields in `changes` only; `notifications` replaces the whole list
+        (`[]` clears it)."""
         result: dict[str, Any] = self._call(
             "PATCH", f"/projects/{project_id}/schedules/{schedule_id}", json=dict(changes)
         )

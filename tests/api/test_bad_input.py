@@ -408,6 +408,20 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
             _with(wire.ScheduleIn, daily={"hour": 1, "minute": 0, "second": 5}),
             "daily.second",
         ),
+        Case(
+            "unknown notification type",
+            _with(wire.ScheduleIn, notifications=[{"type": "SOMETIMES"}]),
+            "notifications.0.type",
+        ),
+        # This app has no SMTP server: refused for that before the user is looked up.
+        Case(
+            "user to notify without an SMTP server",
+            _with(
+                wire.ScheduleIn,
+                notifications=[{"type": "FAILURE", "userIds": [str(uuid.UUID(int=1))]}],
+            ),
+            "notifications[0].userIds",
+        ),
     ],
     wire.SchedulePatch: [
         Case(
@@ -426,6 +440,11 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
         Case("cadence without its object", _with(wire.SchedulePatch, cadence="MONTHLY"), "monthly"),
         Case("unknown zone", _with(wire.SchedulePatch, timezone="Nowhere/Land"), "timezone"),
         Case("unknown input", _with(wire.SchedulePatch, inputParams={"nope": 1}), "inputParams"),
+        Case(
+            "Slack channel without a Slack token",
+            _with(wire.SchedulePatch, notifications=[{"type": "ALL", "slackChannelIds": ["C1"]}]),
+            "notifications[0].slackChannelIds",
+        ),
     ],
     wire.CreateUserBody: [
         Case("not an email", _with(wire.CreateUserBody, email="not-an-email"), "email"),

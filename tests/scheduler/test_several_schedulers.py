@@ -1,5 +1,6 @@
 """Two real scheduler processes against one PostgreSQL database, walking a span that crosses
-New York's spring-forward: every slot fires exactly once, none twice, none missed."""
+New York's spring-forward: every slot fires exactly once, none twice, none missed, and every
+run of a schedule that notifies someone gets one notification plan."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from runyard.domain import cadence as cadences
 from runyard.services.schedules import cadence_of
 from runyard.store.db import Database
 from runyard.store.identity import UserRow
+from runyard.store.notifications import NotificationPlanRow
 from runyard.store.projects import ProjectRow, ProjectVersionRow
 from runyard.store.runs import RunRow
 from runyard.store.schedules import ScheduleRow, SkippedSlotRow
@@ -27,6 +29,13 @@ DRIVER = Path(__file__).with_name("drive_scheduler.py")
 START = datetime(2026, 3, 8, 6, 0, tzinfo=UTC)  # 01:00 EST; clocks jump at 07:00Z
 END = datetime(2026, 3, 8, 8, 30, tzinfo=UTC)
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+TO_SLACK = {"type": "FAILURE", "includeSuccessScreenshot": False, "slackChannelIds": ["C1"]}
+SLACK_RECIPIENT = {
+    "type": "FAILURE",
+    "recipientType": "SLACK_CHANNEL",
+    "includeSuccessScreenshot": False,
+    "recipient": {"id": "C1", "name": "C1"},
+}
 
 
 def seed(url: str, schedules: int) -> None:
@@ -78,6 +87,8 @@ def seed(url: str, schedules: int) -> None:
                     input_params={},
                     catch_up="all",
                     overlap="allow",
+                    notifications=[TO_SLACK] if index % 4 == 0 else [],
+                    notification_recipients=[SLACK_RECIPIENT] if index % 4 == 0 else [],
                     created_by=user.id,
                     created_at=START,
                     updated_at=START,
@@ -118,6 +129,11 @@ def test_two_scheduler_processes_fire_every_slot_exactly_once(postgres_server_ur
                 (run.schedule_id, run.scheduled_for) for run in s.scalars(sa.select(RunRow))
             )
             skipped = list(s.scalars(sa.select(SkippedSlotRow)))
+            notifying = {row.id for row in schedules if row.notifications}
+            runs_to_notify = sorted(
+                run.id for run in s.scalars(sa.select(RunRow)) if run.schedule_id in notifying
+            )
+            planned = sorted(s.scalars(sa.select(NotificationPlanRow.run_id)))
     finally:
         db.dispose()
     expected = Counter(
@@ -129,6 +145,7 @@ def test_two_scheduler_processes_fire_every_slot_exactly_once(postgres_server_ur
     assert [key for key, count in fired.items() if count > 1] == []
     assert set(fired) == set(expected)
     assert skipped == []
+    assert runs_to_notify and planned == runs_to_notify
     assert all(row.next_fire_at and row.next_fire_at > END for row in schedules)
     lord_howe = [r for r in schedules if r.timezone == "Australia/Lord_Howe"]
     assert lord_howe  # a 30-minute DST zone took part

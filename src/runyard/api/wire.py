@@ -434,11 +434,14 @@ class ScheduleIn(StrictWire):
     inputParams: dict[str, Any] = Field(default_factory=dict)
     catchUp: Literal["skip", "latest", "all"] = "latest"
     overlap: Literal["allow", "skip", "cancel_previous"] = "allow"
+    # RunProject's notifications, given to every run the schedule fires.
+    notifications: list[ProjectRunNotification] | None = None
 
 
 class SchedulePatch(StrictWire):
     """Only the fields given change. A new cadence needs its sub-object; a new `timezone`
-    alone moves the current cadence to that zone."""
+    alone moves the current cadence to that zone. `notifications` replaces the whole list
+    (`[]` clears it)."""
 
     cadence: Literal["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "CUSTOM"] | None = None
     timezone: str | None = None
@@ -451,6 +454,7 @@ class SchedulePatch(StrictWire):
     inputParams: dict[str, Any] | None = None
     catchUp: Literal["skip", "latest", "all"] | None = None
     overlap: Literal["allow", "skip", "cancel_previous"] | None = None
+    notifications: list[ProjectRunNotification] | None = None
 
 
 class FireTime(Wire):
@@ -470,6 +474,9 @@ class ScheduleOut(HexSchedule):
     nextFireTimes: list[FireTime]
     createdAt: str
     updatedAt: str
+    # As saved (the shape PATCH takes), and who they reach, as its runs will list them.
+    notifications: list[ProjectRunNotification] = Field(default_factory=list)
+    notificationRecipients: list[ProjectRunNotificationRecipient] = Field(default_factory=list)
 
 
 class ScheduleList(Wire):

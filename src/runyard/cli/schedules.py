@@ -1,7 +1,9 @@
-"""`runyard schedules …`: add, list, pause, resume, delete, and show the next fire times."""
+"""`runyard schedules …`: add, edit, list, pause, resume, delete, and show the next fire
+times."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -10,11 +12,27 @@ from rich.table import Table
 
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
+from runyard.client import RunyardClient
 
 app = typer.Typer(help="Run projects on cadences or cron, in a time zone.", no_args_is_help=True)
 console = Console()
 
 CADENCES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "CUSTOM")
+
+NOTIFY_OPTIONS = "--notify-failure/--notify-success/--notify-all"
+_WHO = "an email or user id, group:NAME_OR_ID, or slack:CHANNEL_ID; repeat"
+NotifyFailure = Annotated[
+    list[str] | None,
+    typer.Option(help=f"Notify when a run does not complete: {_WHO}.", metavar="WHO"),
+]
+NotifySuccess = Annotated[
+    list[str] | None,
+    typer.Option(help=f"Notify when a run completes: {_WHO}.", metavar="WHO"),
+]
+NotifyAll = Annotated[
+    list[str] | None,
+    typer.Option(help=f"Notify whenever a run ends: {_WHO}.", metavar="WHO"),
+]
 
 
 def _hour_minute(at: str) -> tuple[int, int]:
@@ -59,6 +77,89 @@ def schedule_body(
     return {"cadence": kind, kind.lower(): sub}
 
 
+def _recipients_by_kind(who: list[str], option: str) -> dict[str, list[str]]:
+    """`--notify-…` values sorted into users, groups and Slack channels, as given."""
+    found: dict[str, list[str]] = {"userIds": [], "groupIds": [], "slackChannelIds": []}
+    for value in who:
+        kind, sep, name = value.partition(":")
+        if sep and kind.lower() == "group" and name.strip():
+            found["groupIds"].append(name.strip())
+        elif sep and kind.lower() == "slack" and name.strip():
+            found["slackChannelIds"].append(name.strip())
+        elif value.strip() and not sep:
+            found["userIds"].append(value.strip())
+        else:
+            raise typer.BadParameter(
+                f"expected an email, a user id, group:NAME_OR_ID or slack:CHANNEL_ID, "
+                f"got {value!r}",
+                param_hint=option,
+            )
+    return found
+
+
+def parse_notify(
+    failure: list[str] | None, success: list[str] | None, all_: list[str] | None
+) -> list[dict[str, Any]]:
+    """One notification per `--notify-…` option given, in RunProject's shape, with users by
+    email or id and groups by name or id (`resolve_notify` looks the names up)."""
+    given = (
+        ("FAILURE", failure, "--notify-failure"),
+        ("SUCCESS", success, "--notify-success"),
+        ("ALL", all_, "--notify-all"),
+    )
+    return [
+        {"type": kind, "includeSuccessScreenshot": False, **_recipients_by_kind(who, option)}
+        for kind, who, option in given
+        if who
+    ]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_notify(
+    client: RunyardClient, notifications: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Turn user emails and group names into ids; the server checks the ids themselves."""
+    emails = {e for n in notifications for e in n["userIds"] if "@" in e}
+    names = {g for n in notifications for g in n["groupIds"] if not _is_uuid(g)}
+    users = {u["email"].lower(): u["id"] for u in client.users()} if emails else {}
+    groups = {g["name"]: g["id"] for g in client.groups()} if names else {}
+    unknown = sorted(e for e in emails if e.lower() not in users)
+    if unknown:
+        raise typer.BadParameter(
+            f"no user with email {', '.join(unknown)}", param_hint=NOTIFY_OPTIONS
+        )
+    missing = sorted(g for g in names if g not in groups)
+    if missing:
+        raise typer.BadParameter(f"no group named {', '.join(missing)}", param_hint=NOTIFY_OPTIONS)
+    return [
+        {
+            **n,
+            "userIds": [users[u.lower()] if "@" in u else u for u in n["userIds"]],
+            "groupIds": [groups.get(g, g) for g in n["groupIds"]],
+        }
+        for n in notifications
+    ]
+
+
+def describe_recipients(schedule: dict[str, Any]) -> str:
+    """Who a schedule notifies, and when, in one line ("-" for no one)."""
+    prefix = {"USER": "", "GROUP": "group:", "SLACK_CHANNEL": "slack:"}
+    return (
+        ", ".join(
+            f"{prefix[r['recipientType']]}{r['recipient']['name']} ({r['type'].lower()})"
+            for r in schedule.get("notificationRecipients") or []
+        )
+        or "-"
+    )
+
+
 @app.command("add")
 def add(
     project_id: str,
@@ -75,6 +176,9 @@ def add(
     catch_up: Annotated[str, typer.Option(help="skip, latest or all.")] = "latest",
     overlap: Annotated[str, typer.Option(help="allow, skip or cancel_previous.")] = "allow",
     paused: Annotated[bool, typer.Option(help="Create it paused.")] = False,
+    notify_failure: NotifyFailure = None,
+    notify_success: NotifySuccess = None,
+    notify_all: NotifyAll = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -83,10 +187,62 @@ def add(
     body.update(
         inputParams=parse_params(param or []), catchUp=catch_up, overlap=overlap, enabled=not paused
     )
+    notifications = parse_notify(notify_failure, notify_success, notify_all)
     with api_client(url, token) as client:
+        if notifications:
+            body["notifications"] = resolve_notify(client, notifications)
         schedule = client.add_schedule(project_id, body)
     console.print(f"Schedule {schedule['id']}: {schedule['description']}")
+    if notifications:
+        console.print(f"Notifies: {describe_recipients(schedule)}")
     _print_times(schedule)
+
+
+@app.command("edit")
+def edit(
+    project_id: str,
+    schedule_id: str,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Input parameter NAME=VALUE (replaces them all)."),
+    ] = None,
+    catch_up: Annotated[str | None, typer.Option(help="skip, latest or all.")] = None,
+    overlap: Annotated[str | None, typer.Option(help="allow, skip or cancel_previous.")] = None,
+    notify_failure: NotifyFailure = None,
+    notify_success: NotifySuccess = None,
+    notify_all: NotifyAll = None,
+    no_notifications: Annotated[
+        bool, typer.Option("--no-notifications", help="Notify no one any more.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """Change a schedule's inputs, policies or notifications; what is not given stays.
+
+    Any --notify-… option replaces all of the schedule's notifications."""
+    notifications = parse_notify(notify_failure, notify_success, notify_all)
+    if notifications and no_notifications:
+        raise typer.BadParameter("--no-notifications cannot be combined with --notify-…")
+    changes: dict[str, Any] = {}
+    if param:
+        changes["inputParams"] = parse_params(param)
+    if catch_up is not None:
+        changes["catchUp"] = catch_up
+    if overlap is not None:
+        changes["overlap"] = overlap
+    if no_notifications:
+        changes["notifications"] = []
+    if not changes and not notifications:
+        raise typer.BadParameter(
+            "nothing to change: give --param, --catch-up, --overlap, "
+            "--notify-… or --no-notifications"
+        )
+    with api_client(url, token) as client:
+        if notifications:
+            changes["notifications"] = resolve_notify(client, notifications)
+        schedule = client.update_schedule(project_id, schedule_id, changes)
+    console.print(f"Schedule {schedule['id']}: {schedule['description']}")
+    console.print(f"Notifies: {describe_recipients(schedule)}")
 
 
 @app.command("list")
@@ -94,7 +250,7 @@ def list_(project_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
     """List a project's schedules."""
     with api_client(url, token) as client:
         schedules = client.schedules(project_id)
-    table = Table("id", "cadence", "enabled", "next (UTC)", "catch-up", "overlap")
+    table = Table("id", "cadence", "enabled", "next (UTC)", "catch-up", "overlap", "notifies")
     for s in schedules:
         table.add_row(
             s["id"],
@@ -103,6 +259,7 @@ def list_(project_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
             s["nextFireAt"] or "-",
             s["catchUp"],
             s["overlap"],
+            describe_recipients(s),
         )
     console.print(table)
 

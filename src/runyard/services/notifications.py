@@ -297,6 +297,24 @@ class NotificationService:
         )
 
 
+def checked_recipients(
+    service: NotificationService | None, notifications: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The recipients of `notifications` (see `NotificationService.recipients_of`), for a
+    run trigger and a schedule alike. Without a notification service, a notification that
+    names anyone is refused; empty ones (what many Hex clients send) are fine."""
+    if service is not None:
+        return service.recipients_of(notifications)
+    asked = [n for n in notifications if n.get("userIds") or n.get("groupIds")]
+    asked += [n for n in notifications if n.get("slackChannelIds")]
+    if asked:
+        raise Unprocessable(
+            "Cannot notify: notifications are not configured on this server",
+            issues=["notifications: no notification channel is configured"],
+        )
+    return []
+
+
 def _text(run: RunRow, title: str, public_url: str, body: str | None) -> str:
     lines = [body, ""] if body else []
     lines += [

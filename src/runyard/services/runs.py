@@ -22,7 +22,7 @@ from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancell
 from runyard.executor.base import Executor
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
-from runyard.services.notifications import NotificationService
+from runyard.services.notifications import NotificationService, checked_recipients
 from runyard.services.projects import ProjectService
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
@@ -111,7 +111,7 @@ class RunService:
     def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
         self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         options = _resolve_options(request)
-        recipients = self._notification_recipients(request.notifications)
+        recipients = checked_recipients(self._notifications, request.notifications)
         if recipients:
             options["notificationRecipients"] = recipients
         version = self._projects.published_version(project_id)
@@ -164,20 +164,6 @@ class RunService:
             )
         self._ring(run.id)
         return Triggered(run=run)
-
-    def _notification_recipients(
-        self, notifications: Sequence[Mapping[str, Any]]
-    ) -> list[dict[str, Any]]:
-        if self._notifications is not None:
-            return self._notifications.recipients_of(notifications)
-        asked = [n for n in notifications if n.get("userIds") or n.get("groupIds")]
-        asked += [n for n in notifications if n.get("slackChannelIds")]
-        if asked:
-            raise Unprocessable(
-                "Cannot notify: notifications are not configured on this server",
-                issues=["notifications: no notification channel is configured"],
-            )
-        return []
 
     def _new_run(
         self,

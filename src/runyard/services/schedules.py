@@ -3,13 +3,16 @@
 Changing the cadence, the zone or `enabled` recomputes the next fire time from now, so an
 edit never re-fires a slot that already ran, and resuming never fires the slots that passed
 while the schedule was paused.
+
+A schedule's notifications are checked as RunProject's are, when saved, and resolved to
+their recipients then; every run it fires carries both (see services/scheduling.py).
 """
 
 from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,7 @@ from runyard.domain.cadence import Cadence
 from runyard.domain.permissions import Action, Actor
 from runyard.domain.slot_policy import CatchUp, Overlap
 from runyard.errors import InvalidInputParams, NotFound, Unprocessable
+from runyard.services.notifications import NotificationService, checked_recipients
 from runyard.services.projects import ProjectService, require
 from runyard.store import schedules as store
 from runyard.store.db import Database
@@ -36,6 +40,8 @@ class ScheduleSpec:
     input_params: Mapping[str, Any] = field(default_factory=dict)
     catch_up: CatchUp = CatchUp.LATEST
     overlap: Overlap = Overlap.ALLOW
+    # RunProject's `notifications` (Hex's ProjectRunNotification[]) for every fired run.
+    notifications: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,23 @@ def _write_cadence(row: ScheduleRow, cadence: Cadence) -> None:
 
 class ScheduleService:
     def __init__(
-        self, db: Database, projects: ProjectService, clock: Callable[[], datetime]
+        self,
+        db: Database,
+        projects: ProjectService,
+        clock: Callable[[], datetime],
+        notifications: NotificationService | None = None,
     ) -> None:
+        """Without `notifications`, a schedule that names any recipient is refused."""
         self._db = db
         self._projects = projects
         self._clock = clock
+        self._notifications = notifications
 
     def create(self, actor: Actor, project_id: str, spec: ScheduleSpec) -> ScheduleView:
         self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         inputs = self._checked_inputs(project_id, spec.input_params)
+        notifications = [dict(n) for n in spec.notifications]
+        recipients = checked_recipients(self._notifications, notifications)
         now = self._clock()
         row = ScheduleRow(
             id=str(uuid.uuid4()),
@@ -87,6 +101,8 @@ class ScheduleService:
             input_params=inputs,
             catch_up=spec.catch_up.value,
             overlap=spec.overlap.value,
+            notifications=notifications,
+            notification_recipients=recipients,
             next_fire_at=cadences.next_fire_after(spec.cadence, now) if spec.enabled else None,
             created_by=actor.user_id,
             created_at=now,
@@ -136,11 +152,16 @@ class ScheduleService:
     def update(
         self, actor: Actor, project_id: str, schedule_id: str, changes: Mapping[str, Any]
     ) -> ScheduleView:
-        """Apply `changes` (keys: cadence, enabled, input_params, catch_up, overlap)."""
+        """Apply `changes` (keys: cadence, enabled, input_params, catch_up, overlap,
+        notifications); `notifications` replaces the list. Nothing is written unless every
+        change is valid."""
         self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         now = self._clock()
         if "input_params" in changes:
             inputs = self._checked_inputs(project_id, changes["input_params"])
+        if "notifications" in changes:
+            notifications = [dict(n) for n in changes["notifications"]]
+            recipients = checked_recipients(self._notifications, notifications)
         with self._db.write() as session:
             row = self._row(session, project_id, schedule_id)
             cadence = changes.get("cadence", cadence_of(row))
@@ -157,6 +178,9 @@ class ScheduleService:
                 row.catch_up = CatchUp(changes["catch_up"]).value
             if "overlap" in changes:
                 row.overlap = Overlap(changes["overlap"]).value
+            if "notifications" in changes:
+                row.notifications = notifications
+                row.notification_recipients = recipients
             if timing_changed:
                 # From now on: slots that passed (while paused, or under the old cadence)
                 # are never fired by an edit.

@@ -10,6 +10,9 @@ One transaction per batch of due schedules:
    statement with ON CONFLICT DO NOTHING on the runs' unique (schedule_id, scheduled_for):
    a slot another scheduler fired already is simply not inserted again.
 4. Record every slot that did not fire, with its reason; store the next fire time after now.
+5. Give each run inserted whose schedule notifies anyone its notification plan, in the same
+   transaction: only the scheduler whose insert won the slot writes it, so the outbox sends
+   each recipient one message per run however many schedulers raced for the slot.
 
 After the commit, the new runs' doorbells are rung.
 """
@@ -32,6 +35,7 @@ from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.domain.slot_policy import CatchUp, Overlap, SlotOutcome, plan_slots
 from runyard.errors import InvalidInputParams
 from runyard.services.schedules import cadence_of
+from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
 from runyard.store import runs as run_store
 from runyard.store import schedules as store
@@ -64,6 +68,8 @@ class FireReport:
     )
     # Runs to insert at the end of the tick, in one statement.
     new_runs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # Those of `new_runs` that have notification recipients.
+    notifying: set[str] = field(default_factory=set, repr=False)
 
     @property
     def found_work(self) -> bool:
@@ -114,6 +120,9 @@ class SchedulingService:
                     for run_id in report.run_ids
                 ],
             )
+            for run_id in report.run_ids:
+                if run_id in report.notifying:
+                    notification_store.add_plan(session, run_id, now)
         if self._cancel is not None:
             for run_id in report.cancelled_run_ids:
                 self._cancel(run_id)
@@ -204,19 +213,25 @@ class SchedulingService:
             self._record(session, schedule, slot, SlotOutcome.INVALID_INPUTS, reason, now)
             report.skipped += 1
             return
+        run_id = str(uuid.uuid4())
+        options: dict[str, Any] = {
+            "updatePublishedResults": False,
+            "useCachedSqlResults": True,
+            "notifications": list(schedule.notifications),
+        }
+        if schedule.notification_recipients:
+            # The shape a RunProject trigger stores: run answers list them, upkeep delivers.
+            options["notificationRecipients"] = list(schedule.notification_recipients)
+            report.notifying.add(run_id)
         report.new_runs.append(
             dict(
-                id=str(uuid.uuid4()),
+                id=run_id,
                 project_id=project.id,
                 project_version=version.version,
                 status=RunStatus.PENDING.value,
                 trigger=RunTrigger.SCHEDULED.value,
                 input_params=inputs,
-                options={
-                    "updatePublishedResults": False,
-                    "useCachedSqlResults": True,
-                    "notifications": [],
-                },
+                options=options,
                 requested_by=schedule.created_by,
                 schedule_id=schedule.id,
                 scheduled_for=slot,

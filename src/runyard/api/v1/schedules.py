@@ -67,7 +67,23 @@ def schedule_out(view: ScheduleView) -> wire.ScheduleOut:
         ],
         createdAt=wire.format_ts(row.created_at) or "",
         updatedAt=wire.format_ts(row.updated_at) or "",
+        notifications=[wire.ProjectRunNotification.model_validate(n) for n in row.notifications],
+        notificationRecipients=[
+            wire.ProjectRunNotificationRecipient.model_validate(r)
+            for r in row.notification_recipients
+        ],
     )
+
+
+def notifications_in(
+    notifications: list[wire.ProjectRunNotification] | None,
+) -> list[dict[str, Any]]:
+    """The notifications to keep: RunProject's fields only. Unknown keys, which RunProject
+    ignores as Hex does, are not saved with a schedule and copied into each of its runs."""
+    known = set(wire.ProjectRunNotification.model_fields)
+    return [
+        n.model_dump(mode="json", exclude_none=True, include=known) for n in notifications or []
+    ]
 
 
 def _local(moment: datetime, zone: Any) -> str:
@@ -128,6 +144,7 @@ def create_schedule(
         input_params=body.inputParams,
         catch_up=CatchUp(body.catchUp),
         overlap=Overlap(body.overlap),
+        notifications=notifications_in(body.notifications),
     )
     return schedule_out(services.schedules.create(actor, str(projectId), spec))
 
@@ -174,6 +191,8 @@ def update_schedule(
         changes["catch_up"] = body.catchUp
     if body.overlap is not None:
         changes["overlap"] = body.overlap
+    if body.notifications is not None:
+        changes["notifications"] = notifications_in(body.notifications)
     return schedule_out(services.schedules.update(actor, str(projectId), str(scheduleId), changes))
 
 
