@@ -124,6 +124,8 @@ def settings_values(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "max_concurrent_kernels": 2,
         "secret_key": "test-secret-key",
         "rate_limits": GENEROUS_RATE_LIMITS,
+        # A test's app stops at once, killing what still runs (tests of the grace pass theirs).
+        "shutdown_grace_seconds": 0,
     }
 
 

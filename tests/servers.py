@@ -47,6 +47,8 @@ class Server:
             "RUNYARD_RATE_LIMITS": json.dumps(
                 {group: "100000/minute" for group in DEFAULT_RATE_LIMITS}
             ),
+            # Stop at once, killing what runs; tests of the grace period pass their own.
+            "RUNYARD_SHUTDOWN_GRACE_SECONDS": "0",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -217,6 +217,7 @@ def build_worker(settings: Settings) -> Worker:
         db=db,
         concurrency=settings.max_concurrent_kernels,
         log_level=settings.log_level,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 
 
@@ -284,7 +285,9 @@ def _executor(settings: Settings, execution: ExecutionService) -> Executor:
     if settings.executor is ExecutorKind.CELERY:
         # Runs go to `runyard worker` processes; this process runs no kernels.
         return CeleryExecutor(_broker(settings))
-    return LocalExecutor(execution.execute, settings.max_concurrent_kernels)
+    return LocalExecutor(
+        execution.execute, settings.max_concurrent_kernels, settings.shutdown_grace_seconds
+    )
 
 
 def _error_response(request: Request, error: Exception) -> Response:

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Default limit on a run's duration; a project may set its own.",
     )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM or Ctrl-C, how long `runyard serve` and `runyard worker` let "
+        "running runs finish before killing their kernels (those runs end ERRORED). Runs "
+        "still waiting for a kernel slot stay PENDING for the next process. Keep it below "
+        "your supervisor's stop timeout (Docker's is 10 s, Kubernetes' 30 s).",
+    )
     lease_seconds: float = Field(
         default=30.0,
         gt=1,

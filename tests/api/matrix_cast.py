@@ -286,6 +286,7 @@ def built_world(sqlite_template: Path, home: Path) -> Iterator[World]:
         max_concurrent_kernels=1,
         secret_key="test-secret-key",
         rate_limits=GENEROUS_RATE_LIMITS,
+        shutdown_grace_seconds=0,
     )
     runtime = build_runtime(settings, migrate=False)
     app = create_app(runtime)

@@ -209,6 +209,27 @@ def test_sigterm_ends_a_workers_running_run_errored_and_leaves_queued_runs_to_ot
     assert server.wait_for(example, queued, TERMINAL)["status"] == "COMPLETED"
 
 
+def test_sigterm_lets_a_run_that_ends_within_the_grace_period_complete(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    server = cluster.start(RUNYARD_SHUTDOWN_GRACE_SECONDS="120")
+    worker = cluster.workers[0]
+    gated = gated_project(server)
+    gate = tmp_path / "gate"
+    running = trigger(server, gated, {"gate": str(gate)})
+    server.wait_for(gated, running, {"RUNNING"})
+
+    worker.process.send_signal(signal.SIGTERM)
+    # The worker drains: it waits for the run, which goes on until the gate opens.
+    with pytest.raises(subprocess.TimeoutExpired):
+        worker.process.wait(timeout=2)
+    assert status_of(server, gated, running) == "RUNNING"
+    gate.touch()
+    assert worker.process.wait(timeout=60) == 0
+    finished = server.wait_for(gated, running, TERMINAL)
+    assert finished["status"] == "COMPLETED", finished
+
+
 def test_a_scheduler_alone_sends_the_runs_it_fires_to_the_workers(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -14,10 +14,11 @@ The pool is threads, not Celery's default prefork:
 Concurrency is RUNYARD_MAX_CONCURRENT_KERNELS. With prefetch 1 and late acks (see
 runyard.executor.celery) the worker holds exactly the messages it is executing.
 
-Shutdown (SIGTERM, SIGINT) is Celery's warm shutdown, plus what `runyard serve` does: the
-kernels of running runs are killed, so those runs end ERRORED ("the worker shut down") and
-their messages are acknowledged; messages not yet started go back to the broker for another
-worker. A second SIGINT, or SIGQUIT, is Celery's cold shutdown.
+Shutdown (SIGTERM, SIGINT) is Celery's warm shutdown, plus what `runyard serve` does:
+running runs get RUNYARD_SHUTDOWN_GRACE_SECONDS to finish, then the kernels of those still
+running are killed, so those runs end ERRORED ("the worker shut down"), and their messages
+are acknowledged; messages not yet started go back to the broker for another worker. A
+second SIGINT, or SIGQUIT, is Celery's cold shutdown.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Worker:
     db: Database
     concurrency: int
     log_level: str
+    shutdown_grace_seconds: float = 0.0
 
     @property
     def node_name(self) -> str:
@@ -104,7 +106,7 @@ class Worker:
         )
         if ended:
             log.warning("ended %d run(s) left RUNNING by a previous process on this host", ended)
-        signals.worker_shutting_down.connect(_kill_running_kernels, weak=False)
+        signals.worker_shutting_down.connect(self._drain, weak=False)
         worker = self.celery.Worker(
             hostname=self.node_name,
             pool_cls="threads",
@@ -120,20 +122,22 @@ class Worker:
         try:
             worker.start()
         finally:
-            signals.worker_shutting_down.disconnect(_kill_running_kernels)
+            signals.worker_shutting_down.disconnect(self._drain)
             self.executor.stop()
             self.db.dispose()
         exitcode: int = worker.exitcode or 0
         return exitcode
 
+    def _drain(self, **_signal: Any) -> None:
+        # Called from Celery's signal handler, in the main thread, which may be holding a
+        # lock the cancel needs (a control command runs there too): drain from a thread of
+        # its own. Celery's warm shutdown then waits for the runs' tasks to return.
+        threading.Thread(
+            target=_close, args=(self.shutdown_grace_seconds,), name="runyard-shutdown", daemon=True
+        ).start()
 
-def _kill_running_kernels(**_signal: Any) -> None:
-    # Called from Celery's signal handler, in the main thread, which may be holding a lock
-    # the cancel needs (a control command runs there too): cancel from a thread of its own.
-    threading.Thread(target=_close, name="runyard-shutdown", daemon=True).start()
 
-
-def _close() -> None:
-    count = RUNNING.close()
+def _close(grace_seconds: float) -> None:
+    count = RUNNING.close(grace_seconds)
     if count:
         log.warning("shutting down: killed the kernels of %d running run(s)", count)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +40,7 @@ class RunningRuns:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._none_running = threading.Condition(self._lock)
         self._controls: dict[str, list[KernelControl]] = {}
         self._closed = False
 
@@ -59,6 +61,8 @@ class RunningRuns:
                 controls.remove(control)
                 if not controls:
                     del self._controls[run_id]
+                if not self._controls:
+                    self._none_running.notify_all()
 
     def cancel(self, run_id: str) -> bool:
         """Kill the run's kernel if this process executes it; whether it does."""
@@ -68,11 +72,14 @@ class RunningRuns:
             control.cancel()
         return bool(controls)
 
-    def close(self) -> int:
-        """Refuse new runs and kill every kernel of this process (at shutdown); return how
-        many runs were executing."""
+    def close(self, grace_seconds: float = 0.0) -> int:
+        """Refuse new runs, give the running ones `grace_seconds` to finish, then kill the
+        kernels of those still running (at shutdown); return how many were killed."""
+        deadline = time.monotonic() + grace_seconds
         with self._lock:
             self._closed = True
+            while self._controls and (left := deadline - time.monotonic()) > 0:
+                self._none_running.wait(left)
             controls = [c for group in self._controls.values() for c in group]
             count = len(self._controls)
         for control in controls:
