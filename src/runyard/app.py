@@ -230,6 +230,8 @@ def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService
             allocation_timeout_seconds=settings.kernel_allocation_timeout_seconds,
             kernel_name=settings.kernel_name,
             sql_row_limit=settings.sql_row_limit,
+            # 0 means no limit of its own; the kernel runner says so with None.
+            sql_query_timeout_seconds=settings.sql_query_timeout_seconds or None,
         ),
         SecretBox(key),
     )

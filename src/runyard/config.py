@@ -135,6 +135,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Most rows a SQL cell keeps; the rest are dropped and the cell says so.",
     )
+    sql_query_timeout_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Longest a SQL cell's query may take, connecting and fetching included; "
+        "past it the query is stopped on the database and the run ends ERRORED. 0: no limit "
+        "of its own, the run's time limit bounds it. See [sql-cells.md](sql-cells.md).",
+    )
     scheduler_interval_seconds: float = Field(
         default=1.0,
         gt=0,

@@ -129,6 +129,11 @@ class Deadline:
             target=self._watch, name="runyard-kernel-deadline", daemon=True
         )
 
+    @property
+    def due(self) -> float:
+        """When the deadline passes, on the time.monotonic() clock."""
+        return self._due
+
     def __enter__(self) -> Deadline:
         self._thread.start()
         return self

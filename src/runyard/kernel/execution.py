@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Mapping
@@ -27,6 +26,13 @@ from runyard.kernel.sql_cells import (
     values_expression,
     values_of,
 )
+from runyard.kernel.sql_interrupt import QueryTimedOut, run_interruptibly
+
+# The limit a SQL query's session gets on a PostgreSQL or MySQL server is this much later
+# than the runner's own (the query's limit, or the end of the run): it only matters when the
+# runner died mid-query and could not interrupt it, and must not beat the runner's interrupt,
+# whose error says more.
+SERVER_LIMIT_GRACE_SECONDS = 30.0
 
 
 class CellFailedError(Exception):
@@ -92,12 +98,17 @@ class NotebookExecution:
         cwd: str = ".",
         connections: Mapping[str, Mapping[str, Any]] | None = None,
         sql_row_limit: int = 100_000,
+        sql_query_timeout: float | None = None,
+        run_due: float | None = None,
     ) -> None:
         self._log = log
         self._cwd = os.path.abspath(cwd)
         # Resolved data connections by the reference SQL cells use (id or name).
         self._connections = connections or {}
         self._sql_row_limit = sql_row_limit
+        self._sql_query_timeout = sql_query_timeout
+        # When (time.monotonic()) the run's deadline passes, if it has one.
+        self._run_due = run_due
         self._kernel_client = kernel_client
         self._started: dict[int, float] = {}
         self._error: CellError | None = None
@@ -154,7 +165,11 @@ class NotebookExecution:
 
     async def _run_sql_cell(self, cell: NotebookNode, index: int) -> None:
         """Query in this process (the kernel never sees the connection's secrets), then
-        have the kernel load the result under the cell's output name and show it."""
+        have the kernel load the result under the cell's output name and show it.
+
+        The query is interrupted, with its driver's own means, when the run stops (this
+        task is cancelled) or the query's time limit passes; the latter fails the cell.
+        """
         log = self._log
         log.event(f"cell {index} started (SQL)")
         cell.outputs = []
@@ -169,15 +184,29 @@ class NotebookExecution:
             names = placeholders(spec.sql)
             values = await self._kernel_values(names) if names else {}
             path = f"{self._cwd}{os.sep}.runyard-sql-cell-{index}.parquet"
-            # The driver blocks: a thread keeps the loop free to notice a stop.
-            result = await asyncio.to_thread(
-                run_query,
-                connection,
-                spec.sql,
-                values,
-                row_limit=self._sql_row_limit,
-                path=path,
-            )
+            server_limit = self._server_time_limit()
+            limit = self._sql_query_timeout
+            try:
+                # The driver blocks: a thread keeps the loop free to notice a stop.
+                result = await run_interruptibly(
+                    lambda interrupt: run_query(
+                        connection,
+                        spec.sql,
+                        values,
+                        row_limit=self._sql_row_limit,
+                        path=path,
+                        interrupt=interrupt,
+                        server_time_limit=server_limit,
+                    ),
+                    time_limit=limit,
+                    on_event=lambda message: log.event(f"cell {index} (SQL): {message}"),
+                )
+            except QueryTimedOut:
+                raise SqlCellError(
+                    "SqlQueryTimeout",
+                    f"the query on data connection {connection['name']!r} ({connection['id']})"
+                    f" ran past the SQL query time limit of {limit:g}s and was interrupted",
+                ) from None
         except SqlCellError as exc:
             self._fail_sql_cell(cell, index, exc)
         # Bound values are not logged: a parameter may be secret.
@@ -192,6 +221,15 @@ class NotebookExecution:
             await self._execute(cell, index)
         finally:
             cell.source = source
+
+    def _server_time_limit(self) -> float | None:
+        """The limit for the database server to enforce on the query about to start."""
+        limits = []
+        if self._sql_query_timeout is not None:
+            limits.append(self._sql_query_timeout)
+        if self._run_due is not None:
+            limits.append(max(0.0, self._run_due - time.monotonic()))
+        return min(limits) + SERVER_LIMIT_GRACE_SECONDS if limits else None
 
     async def _kernel_values(self, names: list[str]) -> dict[str, Any]:
         """The kernel's values of `names`, read by a silent user expression (no output, no

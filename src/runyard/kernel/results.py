@@ -35,7 +35,9 @@ class KernelJob:
 
     `connections` maps each SQL cell's connection reference (an id or a name) to the
     resolved connection: `{"id", "name", "type", "details"}`, secrets included in clear, so
-    it is left out of the repr. `sql_row_limit` caps the rows a SQL cell keeps.
+    it is left out of the repr. `sql_row_limit` caps the rows a SQL cell keeps;
+    `sql_query_timeout_seconds` bounds each SQL cell's query (None: only the run's timeout
+    does).
     """
 
     notebook: Mapping[str, Any]
@@ -46,12 +48,16 @@ class KernelJob:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     connections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     sql_row_limit: int = 100_000
+    sql_query_timeout_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.timeout_seconds is not None and not self.timeout_seconds > 0:
             raise ValueError(f"timeout_seconds must be positive, got {self.timeout_seconds!r}")
         if self.sql_row_limit < 1:
             raise ValueError(f"sql_row_limit must be positive, got {self.sql_row_limit!r}")
+        limit = self.sql_query_timeout_seconds
+        if limit is not None and not limit > 0:
+            raise ValueError(f"sql_query_timeout_seconds must be positive, got {limit!r}")
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,11 @@ def run_notebook(
     pages: Pages | None = None
     try:
         with contextlib.ExitStack() as stack:
+            due = None
             if job.timeout_seconds is not None:
-                stack.enter_context(Deadline(control, job.timeout_seconds))
+                due = stack.enter_context(Deadline(control, job.timeout_seconds)).due
             cwd = job.cwd if job.cwd is not None else stack.enter_context(_scratch_dir())
-            verdict = asyncio.run(run.main(cwd))
+            verdict = asyncio.run(run.main(cwd, due))
             pages = run.pages
     except Exception as exc:
         # Broad on purpose: the contract is an outcome, never an exception. _Run.main has
@@ -141,8 +142,9 @@ class _Run:
         # Rendered while the kernel shuts down, when the notebook is final by then.
         self.pages: Pages | None = None
 
-    async def main(self, cwd: str) -> _Verdict:
-        """Run the job with a kernel working in `cwd`; return how it ended."""
+    async def main(self, cwd: str, due: float | None) -> _Verdict:
+        """Run the job with a kernel working in `cwd`; return how it ended. `due` is when
+        the run's deadline passes (time.monotonic()), if it has one."""
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
         kernel = KernelProcess(
@@ -158,7 +160,7 @@ class _Run:
                 loop.call_soon_threadsafe(stop_requested.set)
 
             self._control.set_waker(wake)
-            work = asyncio.create_task(self._work(kernel, cwd))
+            work = asyncio.create_task(self._work(kernel, cwd, due))
             stopped = asyncio.create_task(stop_requested.wait())
             await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if work.done() and not work.cancelled():
@@ -193,7 +195,7 @@ class _Run:
             return _Verdict(RunOutcome.ERRORED, reason)
         return verdict
 
-    async def _work(self, kernel: KernelProcess, cwd: str) -> _Verdict:
+    async def _work(self, kernel: KernelProcess, cwd: str, due: float | None) -> _Verdict:
         log = self._log
         try:
             pid = await kernel.launch()
@@ -219,6 +221,8 @@ class _Run:
                 cwd=cwd,
                 connections=self._job.connections,
                 sql_row_limit=self._job.sql_row_limit,
+                sql_query_timeout=self._job.sql_query_timeout_seconds,
+                run_due=due,
             )
             await execution.run()
         except CellFailedError as exc:

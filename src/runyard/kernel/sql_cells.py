@@ -9,6 +9,9 @@ it into a pandas DataFrame named by `output`.
 `{{ name }}` placeholders in the SQL become driver bind parameters whose values are the
 kernel's variables of that name (parameters, or anything an earlier cell defined): the
 value never becomes part of the SQL text, so it cannot inject SQL.
+
+A query can be stopped from another thread (see sql_interrupt): each driver registers its
+own way to stop a running statement while the statement runs.
 """
 
 from __future__ import annotations
@@ -17,21 +20,27 @@ import ast
 import json
 import keyword
 import re
+import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import duckdb
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from runyard.kernel.sql_interrupt import QueryInterrupt, QueryInterrupted
+
 # Bound values may be None, bool, int, float or str (and dates, as ISO text).
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # How long connecting may take before the cell fails.
 CONNECT_TIMEOUT_SECONDS = 15
+# How long a PostgreSQL cancel request may take to reach the server.
+CANCEL_TIMEOUT_SECONDS = 10.0
 
 
 def is_sql_cell(cell: Mapping[str, Any]) -> bool:
@@ -147,24 +156,38 @@ def run_query(
     *,
     row_limit: int,
     path: str,
+    interrupt: QueryInterrupt,
+    server_time_limit: float | None = None,
 ) -> QueryResult:
     """Run `sql` on the resolved `connection` and write at most `row_limit` rows to the
-    Parquet file `path`. Raises SqlCellError (with the database's message) on failure."""
+    Parquet file `path`. Raises SqlCellError (with the database's message) on failure, and
+    QueryInterrupted if `interrupt` stopped the query.
+
+    `server_time_limit` (seconds) is also set on the PostgreSQL or MySQL session, where the
+    server can enforce it: it ends the query even if this process dies mid-query. Where
+    the server cannot take it, the query runs without.
+    """
     secrets = [str(v) for k, v in connection["details"].items() if k == "password" and v]
     started = time.monotonic()
     try:
         if connection["type"] == "duckdb":
-            table, truncated = _run_duckdb(connection["details"], sql, values, row_limit)
+            table, truncated = _run_duckdb(connection["details"], sql, values, row_limit, interrupt)
         else:
-            table, truncated = _run_sqlalchemy(connection, sql, values, row_limit)
-    except SqlCellError:
+            table, truncated = _run_sqlalchemy(
+                connection, sql, values, row_limit, interrupt, server_time_limit
+            )
+    except (SqlCellError, QueryInterrupted):
         raise
-    except sa.exc.DBAPIError as exc:
-        raise SqlCellError(type(exc.orig).__name__, _scrubbed(str(exc.orig), secrets)) from None
-    except (sa.exc.SQLAlchemyError, duckdb.Error, pa.ArrowException) as exc:
-        # SQLAlchemy's own messages carry the statement and its bound values: drop them.
-        message = str(exc).split("\n[SQL:", 1)[0]
-        raise SqlCellError(type(exc).__name__, _scrubbed(message, secrets)) from None
+    except (sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+        if interrupt.requested:
+            # The driver's own words for it vary (QueryCanceled, error 1317, "interrupted").
+            raise QueryInterrupted from None
+        if isinstance(exc, sa.exc.DBAPIError):
+            orig = exc.orig
+            raise SqlCellError(type(orig).__name__, _scrubbed(str(orig), secrets)) from None
+        raise SqlCellError(type(exc).__name__, _scrubbed(_without_sql(exc), secrets)) from None
+    except pa.ArrowException as exc:
+        raise SqlCellError(type(exc).__name__, _scrubbed(str(exc), secrets)) from None
     seconds = time.monotonic() - started
     pq.write_table(table, path)
     return QueryResult(
@@ -180,6 +203,11 @@ def load_code(output: str, path: str, result: QueryResult, row_limit: int) -> st
         lines.append(f"print({note!r}, file=__import__('sys').stderr)")
     lines.append(output)
     return "\n".join(lines)
+
+
+def _without_sql(exc: Exception) -> str:
+    # SQLAlchemy's own messages carry the statement and its bound values: drop them.
+    return str(exc).split("\n[SQL:", 1)[0]
 
 
 def _scrubbed(message: str, secrets: Sequence[str]) -> str:
@@ -215,21 +243,30 @@ def _engine_url(connection: Mapping[str, Any]) -> tuple[URL, dict[str, Any]]:
 
 
 def _run_sqlalchemy(
-    connection: Mapping[str, Any], sql: str, values: Mapping[str, Any], row_limit: int
+    connection: Mapping[str, Any],
+    sql: str,
+    values: Mapping[str, Any],
+    row_limit: int,
+    interrupt: QueryInterrupt,
+    server_time_limit: float | None,
 ) -> tuple[pa.Table, bool]:
     url, connect_args = _engine_url(connection)
-    # One connection, no pool: the engine lives only as long as the query.
+    # One connection per connect, no pool: the engine lives only as long as the query (a
+    # MySQL interrupt connects a second time, to kill the first connection's query).
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
     try:
         with engine.connect() as conn:
-            result = conn.execute(sa.text(_escaped(sql, placeholders(sql))), dict(values))
-            if not result.returns_rows:
+            if server_time_limit is not None:
+                _limit_on_server(conn, server_time_limit)
+            with interrupt.stoppable(_stopper(engine, conn)):
+                result = conn.execute(sa.text(_escaped(sql, placeholders(sql))), dict(values))
+                if not result.returns_rows:
+                    conn.commit()
+                    return pa.table({}), False
+                columns = list(result.keys())
+                rows = result.fetchmany(row_limit + 1)
+                result.close()
                 conn.commit()
-                return pa.table({}), False
-            columns = list(result.keys())
-            rows = result.fetchmany(row_limit + 1)
-            result.close()
-            conn.commit()
     finally:
         engine.dispose()
     truncated = len(rows) > row_limit
@@ -238,12 +275,64 @@ def _run_sqlalchemy(
     return pa.table(data), truncated
 
 
+def _stopper(engine: sa.Engine, conn: sa.Connection) -> Callable[[], None]:
+    """How to stop `conn`'s running statement from another thread, with the driver's own
+    means. Each is harmless when no statement runs."""
+    raw = conn.connection.dbapi_connection
+    name = engine.dialect.name
+    if name == "postgresql":
+        # A cancel request on a connection of its own, as psql's Ctrl-C sends.
+        pg = cast(psycopg.Connection[Any], raw)
+        return lambda: pg.cancel_safe(timeout=CANCEL_TIMEOUT_SECONDS)
+    if name == "mysql":
+        # MySQL's protocol has no cancel request: another session kills the statement
+        # (the same user may kill its own sessions' statements without privileges).
+        session = int(conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+        conn.commit()
+
+        def kill() -> None:
+            with engine.connect() as killer:
+                killer.exec_driver_sql(f"KILL QUERY {session}")
+
+        return kill
+    if name == "sqlite":
+        return cast(sqlite3.Connection, raw).interrupt
+    raise SqlCellError("UnsupportedConnection", f"SQL cells cannot stop {name} queries")
+
+
+def _limit_on_server(conn: sa.Connection, seconds: float) -> None:
+    """Have the server end this session's statements after `seconds`, where it can."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        statement = f"SET statement_timeout = {max(1, round(seconds * 1000))}"
+    elif name == "mysql":
+        server = str(conn.exec_driver_sql("SELECT VERSION()").scalar_one())
+        if "mariadb" in server.lower():
+            statement = f"SET SESSION max_statement_time = {max(1.0, seconds):.3f}"
+        else:
+            # MySQL's own limit, in milliseconds, bounds SELECT statements only.
+            statement = f"SET SESSION max_execution_time = {max(1, round(seconds * 1000))}"
+    else:
+        return
+    try:
+        conn.exec_driver_sql(statement)
+        conn.commit()
+    except sa.exc.DBAPIError:
+        # A server speaking the protocol without the setting (a pooler, a look-alike
+        # database): the runner's own interrupt still applies.
+        conn.rollback()
+
+
 def _run_duckdb(
-    details: Mapping[str, Any], sql: str, values: Mapping[str, Any], row_limit: int
+    details: Mapping[str, Any],
+    sql: str,
+    values: Mapping[str, Any],
+    row_limit: int,
+    interrupt: QueryInterrupt,
 ) -> tuple[pa.Table, bool]:
     # DuckDB's named parameters are `$name`; its own API returns Arrow directly.
     query = PLACEHOLDER.sub(lambda match: f"${match.group(1)}", sql)
-    with duckdb.connect(details["path"]) as conn:
+    with duckdb.connect(details["path"]) as conn, interrupt.stoppable(conn.interrupt):
         relation = conn.sql(query, params=dict(values) if values else None)
         if relation is None:
             return pa.table({}), False

@@ -61,6 +61,7 @@ class ExecutionSettings:
     kernel_name: str
     worker_id: str = _CURRENT_WORKER_ID
     sql_row_limit: int = 100_000
+    sql_query_timeout_seconds: float | None = None
 
 
 class ExecutionService:
@@ -153,6 +154,7 @@ class ExecutionService:
                 kernel_name=self._settings.kernel_name,
                 extra_env={"RUNYARD_RUN_ID": run.id, "RUNYARD_PROJECT_ID": run.project_id},
                 sql_row_limit=self._settings.sql_row_limit,
+                sql_query_timeout_seconds=self._settings.sql_query_timeout_seconds,
             )
         references = connection_references(job.notebook)
         if not references:
