@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -169,3 +170,12 @@ def cli(
     )
     assert done.returncode == expect, done.stdout + done.stderr
     return done.stdout + done.stderr
+
+
+def cli_add_schedule(server: Server, project_id: str, *options: str) -> tuple[str, str]:
+    """Run `runyard schedules add PROJECT OPTIONS…`; return the new schedule's id and what
+    the command printed."""
+    out = cli(server, "schedules", "add", project_id, *options)
+    found = re.search(r"Schedule ([0-9a-f-]{36})", out)
+    assert found, out
+    return found.group(1), out

@@ -5,40 +5,24 @@ ends, through a real SMTP server and a stand-in for Slack's API."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from runyard.app import build_runtime, create_app
-from runyard.config import Settings
 from tests.cast import new_group, new_user, notebook, published_project, trigger, wait_for_end
-from tests.conftest import BOOTSTRAP_TOKEN
 from tests.notification_servers import (
     SLACK_TOKEN,
     Inbox,
     SlackApi,
+    UnconfiguredChannel,
     inbox,
-    notifying_settings,
+    settings_values,
     slack_api,
+    unconfigured_channel,
 )
 
-__all__ = ["inbox", "slack_api"]  # fixtures used by name
-
-
-@pytest.fixture
-def plain_settings(settings_values: dict[str, Any]) -> dict[str, Any]:
-    """This module's settings without any notification channel."""
-    return {k: v for k, v in settings_values.items() if not k.startswith(("smtp_", "slack_"))}
-
-
-@pytest.fixture
-def settings_values(
-    settings_values: dict[str, Any], inbox: Inbox, slack_api: SlackApi
-) -> dict[str, Any]:
-    return {**settings_values, **notifying_settings(inbox, slack_api)}
+__all__ = ["inbox", "settings_values", "slack_api", "unconfigured_channel"]  # fixtures used by name
 
 
 def runs_of(client: TestClient, project_id: str) -> list[dict[str, Any]]:
@@ -179,42 +163,13 @@ def test_unknown_recipients_are_refused_and_no_run_is_created(
     assert runs_of(client, project_id) == []
 
 
-@pytest.fixture
-def unconfigured_client(plain_settings: dict[str, Any], tmp_path: Path) -> Iterator[TestClient]:
-    runtime = build_runtime(
-        Settings(**{**plain_settings, "home": tmp_path / "plain"}), migrate=False
-    )
-    try:
-        with TestClient(
-            create_app(runtime, background=False),
-            headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"},
-        ) as client:
-            yield client
-    finally:
-        runtime.db.dispose()
-
-
-@pytest.mark.parametrize(
-    ("field", "setting"),
-    [
-        ("userIds", "RUNYARD_SMTP_HOST"),
-        ("groupIds", "RUNYARD_SMTP_HOST"),
-        ("slackChannelIds", "RUNYARD_SLACK_BOT_TOKEN"),
-    ],
-)
 def test_a_channel_that_is_not_configured_is_refused(
-    unconfigured_client: TestClient, field: str, setting: str
+    unconfigured_channel: UnconfiguredChannel,
 ) -> None:
-    client = unconfigured_client
-    alice = new_user(client, "alice@example.test")
-    team = new_group(client, "Team", [alice["id"]])
-    ids = {"userIds": [alice["id"]], "groupIds": [team], "slackChannelIds": ["C1"]}[field]
-    project_id = published_project(client, notebook("1"))
+    client, project_id = unconfigured_channel.client, unconfigured_channel.project_id
     answer = client.post(
         f"/api/v1/projects/{project_id}/runs",
-        json={"notifications": [{"type": "ALL", "includeSuccessScreenshot": False, field: ids}]},
+        json={"notifications": unconfigured_channel.notifications()},
     )
-    assert answer.status_code == 422, answer.text
-    assert f"notifications[0].{field}" in answer.json()["message"]
-    assert setting in answer.json()["message"]
+    unconfigured_channel.assert_refused(answer)
     assert runs_of(client, project_id) == []

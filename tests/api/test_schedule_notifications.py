@@ -6,36 +6,24 @@ test_schedule_notifications.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from runyard.app import build_runtime, create_app
-from runyard.config import Settings
 from tests.cast import new_group, new_user, notebook, published_project
-from tests.conftest import BOOTSTRAP_TOKEN
-from tests.notification_servers import Inbox, SlackApi, inbox, notifying_settings, slack_api
+from tests.notification_servers import (
+    UnconfiguredChannel,
+    inbox,
+    settings_values,
+    slack_api,
+    unconfigured_channel,
+)
 
-__all__ = ["inbox", "slack_api"]  # fixtures used by name
+__all__ = ["inbox", "settings_values", "slack_api", "unconfigured_channel"]  # fixtures used by name
 
 DAILY = {"cadence": "DAILY", "daily": {"timezone": "UTC", "hour": 6, "minute": 0}}
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture
-def plain_settings(settings_values: dict[str, Any]) -> dict[str, Any]:
-    """This module's settings without any notification channel."""
-    return {k: v for k, v in settings_values.items() if not k.startswith(("smtp_", "slack_"))}
-
-
-@pytest.fixture
-def settings_values(
-    settings_values: dict[str, Any], inbox: Inbox, slack_api: SlackApi
-) -> dict[str, Any]:
-    return {**settings_values, **notifying_settings(inbox, slack_api)}
 
 
 @pytest.fixture
@@ -135,50 +123,18 @@ def test_a_deactivated_user_is_refused(client: TestClient, project_id: str) -> N
     assert schedules_of(client, project_id) == []
 
 
-@pytest.fixture
-def unconfigured_client(plain_settings: dict[str, Any], tmp_path: Path) -> Iterator[TestClient]:
-    runtime = build_runtime(
-        Settings(**{**plain_settings, "home": tmp_path / "plain"}), migrate=False
-    )
-    try:
-        with TestClient(
-            create_app(runtime, background=False),
-            headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"},
-        ) as client:
-            yield client
-    finally:
-        runtime.db.dispose()
-
-
-@pytest.mark.parametrize(
-    ("field", "setting"),
-    [
-        ("userIds", "RUNYARD_SMTP_HOST"),
-        ("groupIds", "RUNYARD_SMTP_HOST"),
-        ("slackChannelIds", "RUNYARD_SLACK_BOT_TOKEN"),
-    ],
-)
 def test_a_channel_that_is_not_configured_is_refused_on_create_and_on_edit(
-    unconfigured_client: TestClient, field: str, setting: str
+    unconfigured_channel: UnconfiguredChannel,
 ) -> None:
-    client = unconfigured_client
-    alice = new_user(client, "alice@example.test")
-    team = new_group(client, "Team", [alice["id"]])
-    ids = {"userIds": [alice["id"]], "groupIds": [team], "slackChannelIds": ["C1"]}[field]
-    project_id = published_project(client, notebook("1"))
-    notifications = [{"type": "FAILURE", field: ids}]
+    client, project_id = unconfigured_channel.client, unconfigured_channel.project_id
+    notifications = unconfigured_channel.notifications("FAILURE")
 
-    refused = create(client, project_id, notifications=notifications)
-    assert refused.status_code == 422, refused.text
-    assert f"notifications[0].{field}" in refused.json()["message"]
-    assert setting in refused.json()["message"]
+    unconfigured_channel.assert_refused(create(client, project_id, notifications=notifications))
     assert schedules_of(client, project_id) == []
 
     schedule = create(client, project_id).json()
     url = f"{schedules_url(project_id)}/{schedule['id']}"
-    edit = client.patch(url, json={"notifications": notifications})
-    assert edit.status_code == 422, edit.text
-    assert f"notifications[0].{field}" in edit.json()["message"]
+    unconfigured_channel.assert_refused(client.patch(url, json={"notifications": notifications}))
     assert client.get(url).json() == schedule
 
 

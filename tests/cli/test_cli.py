@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.servers import EXAMPLE, RUNYARD, Server, cli
+from tests.servers import EXAMPLE, RUNYARD, Server, cli, cli_add_schedule
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -62,10 +62,8 @@ def test_a_bad_parameter_is_reported_with_the_servers_reason(
 def test_schedules_can_be_added_listed_paused_resumed_and_deleted(
     server: Server, project_id: str
 ) -> None:
-    out = cli(
+    sid, out = cli_add_schedule(
         server,
-        "schedules",
-        "add",
         project_id,
         "--cadence",
         "DAILY",
@@ -76,10 +74,7 @@ def test_schedules_can_be_added_listed_paused_resumed_and_deleted(
         "-p",
         "region=AMER",
     )
-    schedule_id = re.search(r"Schedule ([0-9a-f-]{36})", out)
-    assert schedule_id, out
     assert "Every day at 07:00" in out
-    sid = schedule_id.group(1)
     assert sid in cli(server, "schedules", "list", project_id)
     assert "paused" in cli(server, "schedules", "pause", project_id, sid)
     assert "resumed" in cli(server, "schedules", "resume", project_id, sid)

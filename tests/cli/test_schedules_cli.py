@@ -3,12 +3,11 @@ has email and Slack set up (nothing is delivered here: no run ends)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.servers import Server, cli, free_port, import_example, serving
+from tests.servers import Server, cli, cli_add_schedule, free_port, import_example, serving
 
 pytestmark = [pytest.mark.slow]
 
@@ -62,10 +61,8 @@ def schedule(server: Server, project_id: str, schedule_id: str) -> dict[str, Any
 def test_add_sets_who_is_notified_by_email_group_name_and_slack_channel(
     server: Server, project_id: str, people: dict[str, str]
 ) -> None:
-    out = cli(
+    sid, out = cli_add_schedule(
         server,
-        "schedules",
-        "add",
         project_id,
         "--cadence",
         "DAILY",
@@ -79,9 +76,7 @@ def test_add_sets_who_is_notified_by_email_group_name_and_slack_channel(
         "slack:C0123",
     )
     assert "Notifies: Alice (failure), group:Data team (failure), slack:C0123 (all)" in out
-    found = re.search(r"Schedule ([0-9a-f-]{36})", out)
-    assert found, out
-    saved = schedule(server, project_id, found.group(1))
+    saved = schedule(server, project_id, sid)
     assert [
         (n["type"], n["userIds"], n["groupIds"], n["slackChannelIds"])
         for n in saved["notifications"]
@@ -95,19 +90,9 @@ def test_add_sets_who_is_notified_by_email_group_name_and_slack_channel(
 def test_edit_replaces_the_notifications_and_no_notifications_clears_them(
     server: Server, project_id: str, people: dict[str, str]
 ) -> None:
-    out = cli(
-        server,
-        "schedules",
-        "add",
-        project_id,
-        "--cadence",
-        "HOURLY",
-        "--notify-failure",
-        people["alice"],
+    sid, _ = cli_add_schedule(
+        server, project_id, "--cadence", "HOURLY", "--notify-failure", people["alice"]
     )
-    found = re.search(r"Schedule ([0-9a-f-]{36})", out)
-    assert found, out
-    sid = found.group(1)
 
     out = cli(server, "schedules", "edit", project_id, sid, "--overlap", "skip")
     assert "Notifies: Alice (failure)" in out

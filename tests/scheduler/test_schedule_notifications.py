@@ -19,12 +19,20 @@ import sqlalchemy as sa
 import time_machine
 from fastapi.testclient import TestClient
 from tests.cast import AUTH, new_group, new_user, notebook, published_project
-from tests.notification_servers import Inbox, SlackApi, inbox, notifying_settings, slack_api
+from tests.notification_servers import (
+    Inbox,
+    SlackApi,
+    delivered_once,
+    delivery_service,
+    inbox,
+    notifying_settings,
+    slack_api,
+    text_of,
+)
 
-from runyard.app import Runtime, build_scheduler, create_app, notification_channels
+from runyard.app import Runtime, build_scheduler, create_app
 from runyard.config import Settings
 from runyard.domain.run_status import RunStatus
-from runyard.services.notifications import NotificationService
 from runyard.store import runs as run_store
 from runyard.store.notifications import NotificationDeliveryRow, NotificationPlanRow
 from runyard.store.schedules import ScheduleRow
@@ -90,16 +98,6 @@ def end(runtime: Runtime, run_id: str, status: RunStatus) -> None:
         )
 
 
-def notifier(runtime: Runtime) -> NotificationService:
-    """The delivery side, as any process would build it on the same store."""
-    return NotificationService(
-        runtime.db,
-        lambda: SLOT,
-        notification_channels(runtime.settings),
-        runtime.settings.resolved_public_url,
-    )
-
-
 def plans(runtime: Runtime) -> list[str]:
     with runtime.db.read() as session:
         return list(session.scalars(sa.select(NotificationPlanRow.run_id)))
@@ -127,15 +125,16 @@ def test_a_scheduled_run_that_errors_notifies_its_failure_recipients_once(
     assert status["notifications"] == run["notifications"]
 
     # Nothing is sent while the run is still going.
-    assert notifier(runtime).deliver_due(SLOT + timedelta(seconds=2)).found_work is False
+    assert (
+        delivery_service(runtime, SLOT).deliver_due(SLOT + timedelta(seconds=2)).found_work is False
+    )
     end(runtime, run["runId"], RunStatus.ERRORED)
-    report = notifier(runtime).deliver_due(SLOT + timedelta(seconds=5))
+    report = delivered_once(runtime, SLOT + timedelta(seconds=5))
     assert (report.expanded, report.sent) == (1, 2)
-    assert notifier(runtime).deliver_due(SLOT + timedelta(days=1)).found_work is False
 
     [mail] = inbox.to("alice@example.test")
     assert mail["Subject"] == "[Runyard] Nightly: run ERRORED"
-    text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    text = text_of(mail)
     assert f"Run: {run['runId']}" in text
     assert "Error: ValueError: no rows" in text
     [(_, _, post)] = slack_api.posts
@@ -155,7 +154,7 @@ def test_a_success_only_schedule_sends_nothing_when_its_run_fails(
     runtime.scheduler.tick(SLOT + timedelta(seconds=1))
     [run] = fired_runs(api, project_id)
     end(runtime, run["runId"], RunStatus.ERRORED)
-    report = notifier(runtime).deliver_due(SLOT + timedelta(seconds=5))
+    report = delivery_service(runtime, SLOT).deliver_due(SLOT + timedelta(seconds=5))
     assert (report.expanded, report.sent) == (1, 0)
     assert inbox.messages == []
     assert slack_api.posts == []
@@ -171,7 +170,7 @@ def test_every_run_a_schedule_fires_is_notified_on_its_own(
     first, second = fired_runs(api, project_id)
     end(runtime, first["runId"], RunStatus.COMPLETED)
     end(runtime, second["runId"], RunStatus.KILLED)
-    assert notifier(runtime).deliver_due(SLOT + timedelta(hours=2)).sent == 2
+    assert delivery_service(runtime, SLOT).deliver_due(SLOT + timedelta(hours=2)).sent == 2
     subjects = sorted(mail["Subject"] for mail in inbox.to("alice@example.test"))
     assert subjects == ["[Runyard] Nightly: run COMPLETED", "[Runyard] Nightly: run KILLED"]
 
@@ -202,7 +201,7 @@ def test_two_schedulers_that_race_for_a_slot_notify_once(
     assert plans(runtime) == [run["runId"]]
 
     end(runtime, run["runId"], RunStatus.ERRORED)
-    first, second = notifier(runtime), notifier(runtime)
+    first, second = delivery_service(runtime, SLOT), delivery_service(runtime, SLOT)
     assert first.deliver_due(SLOT + timedelta(minutes=1)).sent == 1
     assert second.deliver_due(SLOT + timedelta(minutes=1)).found_work is False
     assert len(inbox.to("alice@example.test")) == 1
@@ -280,8 +279,8 @@ def test_a_scheduled_notebook_that_raises_emails_its_owner_once(
     assert run["status"] == "ERRORED"
     assert run["runTrigger"] == "SCHEDULED"
     [mail] = inbox.to("alice@example.test")
-    assert run["runId"] in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
-    assert "no rows today" in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert run["runId"] in text_of(mail)
+    assert "no rows today" in text_of(mail)
     with runtime.db.read() as session:
         deliveries = list(
             session.scalars(

@@ -22,28 +22,23 @@ from tests.notification_servers import (
     SLACK_TOKEN,
     Inbox,
     SlackApi,
+    delivered_once,
+    delivery_service,
     inbox,
-    notifying_settings,
+    settings_values,
     slack_api,
+    text_of,
 )
 
 from runyard.app import Runtime, build_runtime, create_app, notification_channels
 from runyard.config import Settings
 from runyard.domain.run_status import RunStatus
-from runyard.services.notifications import NotificationService
 from runyard.store import runs as run_store
 from runyard.store.notifications import NotificationDeliveryRow
 
-__all__ = ["inbox", "slack_api"]  # fixtures used by name
+__all__ = ["inbox", "settings_values", "slack_api"]  # fixtures used by name
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings_values(
-    settings_values: dict[str, Any], inbox: Inbox, slack_api: SlackApi
-) -> dict[str, Any]:
-    return {**settings_values, **notifying_settings(inbox, slack_api)}
 
 
 @pytest.fixture
@@ -54,16 +49,6 @@ def api(runtime: Runtime) -> Iterator[TestClient]:
         headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"},
     ) as client:
         yield client
-
-
-def service(runtime: Runtime) -> NotificationService:
-    """A notification service as another process would build it on the same store."""
-    return NotificationService(
-        runtime.db,
-        lambda: NOW,
-        notification_channels(runtime.settings),
-        runtime.settings.resolved_public_url,
-    )
 
 
 @pytest.fixture
@@ -117,13 +102,12 @@ def test_a_completed_run_notifies_its_success_recipients_once(
             }
         ],
     )
-    report = service(runtime).deliver_due(NOW)
+    report = delivered_once(runtime, NOW)
     assert (report.expanded, report.sent) == (1, 2)
-    assert service(runtime).deliver_due(NOW + timedelta(hours=1)).found_work is False
 
     [mail] = inbox.to("alice@example.test")
     assert mail["Subject"] == "[Runyard] Revenue: run COMPLETED"
-    text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    text = text_of(mail)
     assert f"Run: {run_id}" in text
     assert "Duration: 3.0s" in text
     assert f"http://127.0.0.1:8080/app/projects/{project_id}/runs/{run_id}" in text
@@ -147,7 +131,7 @@ def test_a_failure_notification_is_not_sent_for_a_completed_run(
         RunStatus.COMPLETED,
         [{"type": "FAILURE", "includeSuccessScreenshot": False, "userIds": [alice["id"]]}],
     )
-    report = service(runtime).deliver_due(NOW)
+    report = delivery_service(runtime, NOW).deliver_due(NOW)
     assert (report.expanded, report.sent) == (1, 0)
     assert inbox.messages == []
 
@@ -180,12 +164,12 @@ def test_an_errored_run_notifies_failure_and_all_recipients_once_each(
             {"type": "SUCCESS", "includeSuccessScreenshot": False, "slackChannelIds": ["C999"]},
         ],
     )
-    assert service(runtime).deliver_due(NOW).sent == 3
+    assert delivery_service(runtime, NOW).deliver_due(NOW).sent == 3
     [to_alice] = inbox.to("alice@example.test")
     [to_bob] = inbox.to("bob@example.test")
     assert to_alice["Subject"] == "Revenue broke"
     assert not to_alice.is_multipart()  # no screenshot for a run that failed
-    alice_text = to_alice.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    alice_text = text_of(to_alice)
     assert alice_text.startswith("Please look.")
     assert "Error: ZeroDivisionError" in alice_text
     assert to_bob["Subject"] == "[Runyard] Revenue: run ERRORED"
@@ -202,7 +186,7 @@ def test_a_run_that_never_got_a_kernel_counts_as_a_failure(
         RunStatus.UNABLE_TO_ALLOCATE_KERNEL,
         [{"type": "FAILURE", "includeSuccessScreenshot": False, "slackChannelIds": ["C1"]}],
     )
-    assert service(runtime).deliver_due(NOW).sent == 1
+    assert delivery_service(runtime, NOW).deliver_due(NOW).sent == 1
     assert "UNABLE_TO_ALLOCATE_KERNEL" in slack_texts(slack_api)[0]
 
 
@@ -225,7 +209,7 @@ def test_two_processes_never_send_a_notification_twice(
                 }
             ],
         )
-    first, second = service(runtime), service(runtime)
+    first, second = delivery_service(runtime, NOW), delivery_service(runtime, NOW)
     # The second process claims between the first's expansion and its sending: each
     # delivery is claimed by exactly one of them.
     assert first._expand(NOW) == 3
@@ -249,7 +233,7 @@ def test_an_smtp_outage_is_retried_until_the_server_takes_the_mail(
         RunStatus.COMPLETED,
         [{"type": "ALL", "includeSuccessScreenshot": False, "userIds": [alice["id"]]}],
     )
-    notifier = service(runtime)
+    notifier = delivery_service(runtime, NOW)
     inbox.refusing = True
     assert notifier.deliver_due(NOW).retried == 1
     # Not due again before its backoff is over.
@@ -271,7 +255,7 @@ def test_a_delivery_is_given_up_after_its_last_attempt(
         RunStatus.COMPLETED,
         [{"type": "ALL", "includeSuccessScreenshot": False, "userIds": [alice["id"]]}],
     )
-    notifier = service(runtime)
+    notifier = delivery_service(runtime, NOW)
     inbox.refusing = True
     outcomes = [notifier.deliver_due(NOW + timedelta(days=day)) for day in range(6)]
     assert [o.retried for o in outcomes] == [1, 1, 1, 1, 0, 0]
@@ -315,7 +299,7 @@ def test_the_smtp_password_and_slack_token_stay_out_of_logs_and_the_store(
                     }
                 ],
             )
-            report = service(runtime).deliver_due(NOW)
+            report = delivery_service(runtime, NOW).deliver_due(NOW)
             answers = api.get(f"/api/v1/projects/{project_id}/runs").text
             audit = api.get("/api/v1/audit").text
         with runtime.db.read() as session:

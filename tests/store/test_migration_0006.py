@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from tests.store.old_rows import insert_owner_and_project, insert_project
 
 from runyard.store.db import make_engine, upgrade
 
@@ -17,28 +18,10 @@ def test_projects_that_existed_stay_open_to_the_workspace_and_new_ones_are_priva
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO users (id, email, role, created_at) "
-                    "VALUES ('u1', 'a@example.com', 'EDITOR', '2026-01-01 00:00:00.000000')"
-                )
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO projects (id, title, type, creator_id, owner_id, created_at, "
-                    "last_edited_at) VALUES ('p1', 'Old', 'PROJECT', 'u1', 'u1', "
-                    "'2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
-                )
-            )
+            insert_owner_and_project(conn)
         upgrade(url)
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO projects (id, title, type, creator_id, owner_id, created_at, "
-                    "last_edited_at) VALUES ('p2', 'New', 'PROJECT', 'u1', 'u1', "
-                    "'2026-01-02 00:00:00.000000', '2026-01-02 00:00:00.000000')"
-                )
-            )
+            insert_project(conn, "p2", "New", "'2026-01-02 00:00:00.000000'")
             rows = dict(conn.execute(sa.text("SELECT id, workspace_access FROM projects")).all())
     finally:
         engine.dispose()

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from tests.conftest import PG_ADMIN_URL, _pg_available, service_missing
+from tests.store.old_rows import OLD, insert_owner_and_project
 
 from runyard.store.db import Database, make_engine, upgrade
 from runyard.store.schedules import ScheduleRow
-
-CREATED = "'2026-01-01 00:00:00.000000'"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -43,25 +42,13 @@ def test_schedules_that_existed_get_empty_notifications(empty_url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO users (id, email, role, created_at) "
-                    f"VALUES ('u1', 'a@example.com', 'EDITOR', {CREATED})"
-                )
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO projects (id, title, type, creator_id, owner_id, created_at, "
-                    f"last_edited_at) VALUES ('p1', 'Old', 'PROJECT', 'u1', 'u1', {CREATED}, "
-                    f"{CREATED})"
-                )
-            )
+            insert_owner_and_project(conn)
             conn.execute(
                 sa.text(
                     "INSERT INTO schedules (id, project_id, cadence, timezone, minute, enabled, "
                     "input_params, catch_up, overlap, created_by, created_at, updated_at) "
                     "VALUES ('s1', 'p1', 'HOURLY', 'UTC', 0, TRUE, '{}', 'latest', 'allow', 'u1', "
-                    f"{CREATED}, {CREATED})"
+                    f"{OLD}, {OLD})"
                 )
             )
     finally:

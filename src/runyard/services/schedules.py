@@ -210,6 +210,18 @@ class ScheduleService:
             self._row(session, project_id, schedule_id)
             return store.runs_of_schedule(session, schedule_id, limit)
 
+    def last_runs(self, actor: Actor, project_id: str) -> dict[str, RunRow]:
+        """The latest run each of the project's schedules fired, by schedule id; a schedule
+        that has fired nothing yet is absent."""
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
+        found: dict[str, RunRow] = {}
+        with self._db.read() as session:
+            for row in store.schedules_of(session, project_id):
+                latest = store.runs_of_schedule(session, row.id, 1)
+                if latest:
+                    found[row.id] = latest[0]
+        return found
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _checked_inputs(self, project_id: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The web UI's pages: projects, one project with its run form, one run.
+"""The web UI's pages: projects, one project with its run form and schedules, one run.
 
 Every page calls the same service functions as the API (cancel here and DELETE in the API
 are one code path); none runs a query of its own.
@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from starlette.responses import RedirectResponse, Response
 
 from runyard.domain.access import AccessLevel
-from runyard.domain.permissions import Action, is_allowed
+from runyard.domain.permissions import Action, is_allowed, may_on_project
 from runyard.domain.run_status import RunStatus, RunTrigger
-from runyard.errors import ArtifactNotReady, InvalidInputParams
+from runyard.errors import ArtifactNotReady, InvalidInputParams, Unprocessable
 from runyard.services.container import Services
 from runyard.services.runs import TriggerRequest
 from runyard.store.projects import ProjectFilter
-from runyard.web import forms
+from runyard.web import forms, schedule_form
 from runyard.web.access import PostedDep, ServicesDep, Visitor, VisitorDep
 from runyard.web.templating import STYLESHEET, page
 
@@ -141,6 +141,58 @@ def _access_level(value: object, field: str, problems: list[str]) -> AccessLevel
         return None
 
 
+@router.post("/app/projects/{projectId}/schedules")
+def add_schedule(projectId: str, posted: PostedDep, services: ServicesDep) -> Response:
+    """Add a schedule from the form and go back to the project; on a problem, show the
+    form again with it by its field (422) and add nothing."""
+    who = posted.visitor
+    # Read for the edit it is about: whoever may not edit the project is refused here,
+    # before their form is looked at.
+    project = services.projects.get(who.actor, projectId, for_action=Action.EDIT_PROJECTS)
+    form, spec = schedule_form.read(project.parameters, posted.form)
+    if spec is None:
+        return _project_page(services, who, projectId, schedule=form, status=422)
+    try:
+        created = services.schedules.create(who.actor, projectId, spec)
+    except Unprocessable as error:
+        declared = [p.name for p in project.parameters]
+        form = form.with_issues(error.issues, error.message, declared)
+        return _project_page(services, who, projectId, schedule=form, status=422)
+    return RedirectResponse(_schedule_anchor(projectId, created.row.id), status_code=303)
+
+
+@router.get("/app/projects/{projectId}/schedules/{scheduleId}")
+def schedule_page(
+    projectId: str, scheduleId: str, who: VisitorDep, services: ServicesDep
+) -> Response:
+    # Schedules are shown on their project's page; this address (where a signed-out
+    # visitor's Pause returns to after signing in) points there.
+    services.schedules.get(who.actor, projectId, scheduleId)
+    return RedirectResponse(_schedule_anchor(projectId, scheduleId), status_code=303)
+
+
+@router.post("/app/projects/{projectId}/schedules/{scheduleId}/delete")
+def delete_schedule(
+    projectId: str, scheduleId: str, posted: PostedDep, services: ServicesDep
+) -> Response:
+    services.schedules.delete(posted.visitor.actor, projectId, scheduleId)
+    return RedirectResponse(f"/app/projects/{projectId}#schedules", status_code=303)
+
+
+@router.post("/app/projects/{projectId}/schedules/{scheduleId}/{change}")
+def pause_or_resume_schedule(
+    projectId: str,
+    scheduleId: str,
+    change: Literal["pause", "resume"],
+    posted: PostedDep,
+    services: ServicesDep,
+) -> Response:
+    """Pause or resume, as PATCH `enabled` does in the API: resuming fires from now on."""
+    enabled = change == "resume"
+    services.schedules.update(posted.visitor.actor, projectId, scheduleId, {"enabled": enabled})
+    return RedirectResponse(_schedule_anchor(projectId, scheduleId), status_code=303)
+
+
 @router.get("/app/projects/{projectId}/runs/{runId}")
 def run_page(projectId: str, runId: str, who: VisitorDep, services: ServicesDep) -> Response:
     detail = services.runs.get(who.actor, projectId, runId)
@@ -204,6 +256,10 @@ def _run_path(project_id: str, run_id: str) -> str:
     return f"/app/projects/{project_id}/runs/{run_id}"
 
 
+def _schedule_anchor(project_id: str, schedule_id: str) -> str:
+    return f"/app/projects/{project_id}#schedule-{schedule_id}"
+
+
 def _project_page(
     services: Services,
     who: Visitor,
@@ -214,12 +270,15 @@ def _project_page(
     field_errors: dict[str, str] | None = None,
     form_errors: list[str] | None = None,
     sharing_errors: list[str] | None = None,
+    schedule: schedule_form.ScheduleForm | None = None,
     status: int = 200,
 ) -> Response:
     project = services.projects.get(who.actor, project_id)
     runs = services.runs.list(
         who.actor, project_id, status=None, trigger=None, limit=RUNS_PER_PAGE + 1, offset=offset
     )
+    access = services.projects.check(who.actor, project_id, Action.READ_PROJECTS)
+    schedule = schedule or schedule_form.blank()
     context: dict[str, Any] = {
         "title": project.row.title,
         "visitor": who,
@@ -235,10 +294,22 @@ def _project_page(
         "older": offset + RUNS_PER_PAGE if len(runs) > RUNS_PER_PAGE else None,
         "newer": max(offset - RUNS_PER_PAGE, 0) if offset > 0 else None,
         "now": services.runs.now(),
-        "access": services.projects.check(who.actor, project_id, Action.READ_PROJECTS).value,
+        "access": access.value,
         "sharing_errors": sharing_errors or [],
         "access_levels": [level.value for level in AccessLevel],
         "sharing": services.project_sharing.sharing(who.actor, project_id),
+        "schedules": services.schedules.list(who.actor, project_id),
+        "last_runs": services.schedules.last_runs(who.actor, project_id),
+        # Only whether to offer the forms: the service decides again on every POST.
+        "can_edit_schedules": may_on_project(who.actor, Action.EDIT_PROJECTS, access),
+        "schedule": schedule,
+        "schedule_fields": forms.fields(
+            project.parameters, schedule.param_texts, schedule.param_errors
+        ),
+        "cadences": schedule_form.CADENCES,
+        "days_of_week": schedule_form.DAYS_OF_WEEK,
+        "catch_up_policies": schedule_form.CATCH_UP,
+        "overlap_policies": schedule_form.OVERLAP,
     }
     return page("project.html", status=status, **context)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from typing import Any
 
@@ -42,6 +42,14 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def in_zone(value: datetime | None, zone: tzinfo) -> str:
+    """A time on the wall clock of `zone` (a schedule's), to the minute: `2026-03-09 06:00
+    CET`; '—' for none."""
+    if value is None:
+        return "—"
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value is not None else ""
 
@@ -72,7 +80,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(when=when, iso=iso, duration=duration, json=as_json, without_ansi=without_ansi)
+_env.filters.update(
+    when=when, in_zone=in_zone, iso=iso, duration=duration, json=as_json, without_ansi=without_ansi
+)
 _env.globals.update(stylesheet_url=STYLESHEET_URL)
 
 
