@@ -6,7 +6,7 @@ RUNYARD_SHUTDOWN_GRACE_SECONDS to finish, and only those still running after it 
 from __future__ import annotations
 
 import json
-import time
+import signal
 from pathlib import Path
 
 import pytest
@@ -31,14 +31,12 @@ def published(server: Server, source: str) -> str:
     return project_id
 
 
-def stopped_within(server: Server, seconds: float) -> float:
-    """Stop the server with SIGTERM; return how long it took to exit."""
-    began = time.monotonic()
+def stop_gracefully(server: Server) -> None:
+    """SIGTERM the server and see it exit on its own: Server.stop kills it (exit -9) if it
+    has not exited 20 s later. Uvicorn ends a graceful shutdown by re-raising the signal."""
     server.stop()
-    took = time.monotonic() - began
-    assert server.process is not None and server.process.returncode is not None
-    assert took < seconds, f"the server took {took:.1f}s to stop"
-    return took
+    assert server.process is not None
+    assert server.process.returncode in (0, -signal.SIGTERM), server.process.returncode
 
 
 def test_a_run_that_finishes_within_the_grace_period_completes(tmp_path: Path) -> None:
@@ -48,7 +46,7 @@ def test_a_run_that_finishes_within_the_grace_period_completes(tmp_path: Path) -
         project_id = published(server, "import time\ntime.sleep(4)\nprint('finished')")
         run_id = server.http.post(f"/api/v1/projects/{project_id}/runs").json()["runId"]
         server.wait_for(project_id, run_id, {"RUNNING"})
-        stopped_within(server, 50)
+        stop_gracefully(server)
         server.start()
         final = server.wait_for(project_id, run_id, TERMINAL, timeout=10)
         assert final["status"] == "COMPLETED", final
@@ -75,7 +73,7 @@ def test_after_the_grace_period_running_runs_are_killed_and_waiting_runs_stay_pe
         # The one kernel slot is taken: this run waits in the executor's queue.
         waiting = server.http.post(f"/api/v1/projects/{quick_id}/runs").json()["runId"]
 
-        stopped_within(server, 15)
+        stop_gracefully(server)
         server.start()
         killed = server.wait_for(slow_id, running, TERMINAL, timeout=10)
         assert killed["status"] == "ERRORED"
