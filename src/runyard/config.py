@@ -5,15 +5,16 @@ Everyone else receives plain values. A bad value fails loudly at start-up, namin
 
 from __future__ import annotations
 
+import json
 import socket
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import limits
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ExecutorKind(StrEnum):
@@ -21,13 +22,39 @@ class ExecutorKind(StrEnum):
     CELERY = "celery"
 
 
-# Hex's published limits per group (shared/api/hex-api-v1.md §4). `hex-api` is the default
-# group of every API route, Runyard's extensions included; `api/rate_limits.py` names the
-# routes of the other groups.
+# A group's limit that counts nothing: its requests are never refused and carry no
+# X-RateLimit-* headers.
+UNLIMITED = "unlimited"
+
+# Limits per group of API routes (shared/api/hex-api-v1.md §4). `hex-api` is the default group
+# of every API route, Runyard's extensions included; `api/rate_limits.py` names the routes of
+# the other groups, and `hex-run-kernel` holds RunProject on both path families.
+#
+# Runyard's defaults limit only what starts a kernel. Hex's numbers ration a multi-tenant
+# SaaS; here the callers are the installation's own schedulers and scripts polling their own
+# runs, every 1 to 5 s for the published Hex clients, often several runs on one token (one
+# Airflow connection for every DAG): Hex's 30 reads a minute refuse them within a minute.
+# Reads and writes other than triggers are cheap queries and single-row transactions, so
+# they are not limited. A trigger creates a run and starts a kernel: 600 a minute (10 a
+# second) and 10,000 an hour (167 a minute for a whole hour) are far above the burst of a
+# schedule-heavy Airflow firing hundreds of DAGs at midnight, and above what a machine's
+# kernels can execute, so only a loop gone wrong reaches them. docs/rate-limits.md says more.
 DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "hex-api": UNLIMITED,
+    "hex-api-30rpm": UNLIMITED,
+    "hex-run-kernel": "600/minute;10000/hour",
+}
+
+# Hex's published limits, for installations that want exact parity (`RUNYARD_RATE_LIMITS=hex`).
+HEX_RATE_LIMITS: dict[str, str] = {
     "hex-api": "30/minute;1800/hour",
     "hex-api-30rpm": "30/minute",
     "hex-run-kernel": "20/minute;60/hour",
+}
+
+RATE_LIMIT_PRESETS: dict[str, dict[str, str]] = {
+    "default": DEFAULT_RATE_LIMITS,
+    "hex": HEX_RATE_LIMITS,
 }
 
 # Storage schemes of the `limits` library whose client Runyard ships (`limits[redis]`).
@@ -171,12 +198,14 @@ class Settings(BaseSettings):
         description="Whether API requests are rate limited per token; `false` switches every "
         "limit off.",
     )
-    rate_limits: dict[str, str] = Field(
+    # NoDecode: the raw variable reaches the validator, which reads a preset name or JSON.
+    rate_limits: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS),
-        description="Limits per group as JSON, merged over the defaults, e.g. "
-        '`{"hex-api": "60/minute;3000/hour"}`; groups `hex-api` (default '
-        "`30/minute;1800/hour`), `hex-api-30rpm` (`30/minute`), `hex-run-kernel` "
-        "(`20/minute;60/hour`).",
+        description="Limits per group: `hex` for Hex's own (`hex-api` `30/minute;1800/hour`, "
+        "`hex-api-30rpm` `30/minute`, `hex-run-kernel` `20/minute;60/hour`), or JSON merged "
+        'over the defaults, e.g. `{"hex-api": "300/minute"}`; `unlimited` counts nothing. '
+        "Default: run triggers (`hex-run-kernel`) `600/minute;10000/hour` per token, every "
+        "other route (`hex-api`, `hex-api-30rpm`) `unlimited`.",
     )
     rate_limit_storage_url: str = Field(
         default="memory://",
@@ -235,7 +264,23 @@ class Settings(BaseSettings):
 
     @field_validator("rate_limits", mode="before")
     @classmethod
-    def _merge_over_default_limits(cls, value: Any) -> Any:
+    def _preset_or_merged_over_default_limits(cls, value: Any) -> Any:
+        """A preset's limits, or the groups given (as a dict or a JSON object) merged over
+        the defaults."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text in RATE_LIMIT_PRESETS:
+                return dict(RATE_LIMIT_PRESETS[text])
+            presets = ", ".join(RATE_LIMIT_PRESETS)
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError(
+                    f"{text!r} is neither a preset ({presets}) nor a JSON object of limits "
+                    'per group such as {"hex-run-kernel": "60/minute"}'
+                ) from None
+            if not isinstance(value, dict):
+                raise ValueError(f"must be a preset ({presets}) or a JSON object, got {text}")
         if not isinstance(value, dict):
             return value
         unknown = sorted(set(value) - set(DEFAULT_RATE_LIMITS))
@@ -247,14 +292,25 @@ class Settings(BaseSettings):
     @field_validator("rate_limits")
     @classmethod
     def _parseable_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        checked = {}
         for group, text in value.items():
+            if text.strip() == UNLIMITED:
+                checked[group] = UNLIMITED
+                continue
             try:
-                limits.parse_many(text)
+                parsed = limits.parse_many(text)
             except ValueError:
                 raise ValueError(
-                    f"{group}: {text!r} is not a limit such as '30/minute;1800/hour'"
+                    f"{group}: {text!r} is not a limit such as '30/minute;1800/hour', "
+                    f"nor {UNLIMITED!r}"
                 ) from None
-        return value
+            if any(item.amount < 1 for item in parsed):
+                raise ValueError(
+                    f"{group}: {text!r} would refuse every request; a limit allows at least 1 "
+                    f"(for no limit, write {UNLIMITED!r})"
+                )
+            checked[group] = text
+        return checked
 
     @field_validator("rate_limit_storage_url")
     @classmethod

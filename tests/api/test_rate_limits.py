@@ -1,6 +1,9 @@
-"""Hex's per-token rate limits (contract §4, §16 Q6): 429 with `Retry-After` over a limit.
+"""Per-token rate limits (contract §4, §16 Q6): 429 with `Retry-After` over a limit.
 
-Each test sets low limits of its own; the rest of the suite runs with generous ones.
+By default only run triggers are limited, far above what a deployment sends; Hex's own limits
+are the `hex` preset. Each test of the mechanics sets low limits of its own; the rest of the
+suite runs with generous ones. tests/compat/test_default_limits.py drives the published
+clients through a long run against a server with the defaults.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def limited_app(settings_values: dict[str, Any]) -> Iterator[AppFactory]:
     with ExitStack() as stack:
 
         def make(
-            rate_limits: dict[str, str], *, background: bool = False, **settings: Any
+            rate_limits: dict[str, str] | str, *, background: bool = False, **settings: Any
         ) -> TestClient:
             values = {**settings_values, "rate_limits": rate_limits, **settings}
             runtime = build_runtime(Settings(**values), migrate=False)
@@ -195,8 +198,70 @@ def test_configured_limits_replace_their_groups_defaults_only(limited_app: AppFa
     use_up(client, "/api/v1/users/me", 2)
     assert_rate_limited(client.get("/api/v1/users/me"), "hex-api-30rpm")
 
-    # hex-api keeps Hex's 30/minute;1800/hour: the tighter of the two is reported.
-    assert client.get("/api/v1/projects").headers["X-RateLimit-Limit"] == "30"
+    # hex-api stays unlimited and RunProject keeps 600/minute;10000/hour, the tighter of
+    # the two reported. A trigger of a missing project (404) counts all the same.
+    assert "X-RateLimit-Limit" not in client.get("/api/v1/projects").headers
+    triggered = client.post(f"/api/v1/projects/{uuid.uuid4()}/runs", json={})
+    assert triggered.status_code == 404
+    assert triggered.headers["X-RateLimit-Limit"] == "600"
+
+
+def test_by_default_reads_and_other_writes_are_not_limited(limited_app: AppFactory) -> None:
+    client = limited_app({})
+    # Far more than Hex's 30 a minute, in a few seconds: a client polling its run.
+    for _ in range(120):
+        response = client.get("/api/v1/projects")
+        assert response.status_code == 200
+        assert "X-RateLimit-Limit" not in response.headers
+    for index in range(40):
+        created = client.post("/api/v1/groups", json={"name": f"Team {index}"})
+        assert created.status_code == 201, created.text
+        assert "X-RateLimit-Limit" not in created.headers
+    for _ in range(40):
+        assert client.get("/api/v1/users/me").status_code == 200
+
+
+def test_by_default_only_a_runaway_loop_of_triggers_is_refused(limited_app: AppFactory) -> None:
+    """Both RunProject paths share the default 600 a minute per token; another token has
+    its own."""
+    client = limited_app({})
+    paths = [f"/api/v1/projects/{uuid.uuid4()}/runs", f"/api/v1/project/{uuid.uuid4()}/run"]
+    sent = 0
+    while (response := client.post(paths[sent % 2], json={})).status_code != 429:
+        assert response.status_code == 404, response.text
+        sent += 1
+        assert sent <= 600, "the default trigger limit never answered 429"
+    assert sent == 600
+    assert "600 per 1 minute" in response.json()["message"]
+    assert 1 <= assert_rate_limited(response, "hex-run-kernel") <= 60
+    # Reads of the same token go on.
+    assert client.get("/api/v1/projects").status_code == 200
+    other = bearer(new_token(client))
+    assert client.post(paths[0], json={}, headers=other).status_code == 404
+
+
+def test_the_hex_preset_applies_hexs_own_limits(limited_app: AppFactory) -> None:
+    client = limited_app("hex")
+    assert client.get("/api/v1/users/me").headers["X-RateLimit-Limit"] == "30"
+    triggered = client.post(f"/api/v1/projects/{uuid.uuid4()}/runs", json={})
+    assert triggered.headers["X-RateLimit-Limit"] == "20"
+
+    use_up(client, "/api/v1/projects", 30)
+    refused = client.get("/api/v1/projects")
+    assert_rate_limited(refused, "hex-api")
+    assert "the hex-api limit of 30 per 1 minute" in refused.json()["message"]
+
+
+def test_an_unlimited_group_counts_nothing_and_sends_no_quota_headers(
+    limited_app: AppFactory,
+) -> None:
+    client = limited_app({"hex-api": "2/minute", "hex-run-kernel": "unlimited"})
+    for _ in range(5):
+        triggered = client.post(f"/api/v1/project/{uuid.uuid4()}/run")
+        assert triggered.status_code == 404
+        assert "X-RateLimit-Limit" not in triggered.headers
+    use_up(client, "/api/v1/projects", 2)
+    assert_rate_limited(client.get("/api/v1/projects"), "hex-api")
 
 
 def test_limits_come_from_the_environment_merged_over_the_defaults(
@@ -206,11 +271,29 @@ def test_limits_come_from_the_environment_merged_over_the_defaults(
     monkeypatch.setenv("RUNYARD_RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/3")
     settings = Settings()
     assert settings.rate_limits == {
-        "hex-api": "30/minute;1800/hour",
-        "hex-api-30rpm": "30/minute",
+        "hex-api": "unlimited",
+        "hex-api-30rpm": "unlimited",
         "hex-run-kernel": "5/minute",
     }
     assert settings.rate_limit_storage_url == "redis://127.0.0.1:6379/3"
+
+
+def test_unset_the_limits_are_runyards_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNYARD_RATE_LIMITS", raising=False)
+    assert Settings().rate_limits == {
+        "hex-api": "unlimited",
+        "hex-api-30rpm": "unlimited",
+        "hex-run-kernel": "600/minute;10000/hour",
+    }
+
+
+def test_the_hex_preset_is_named_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNYARD_RATE_LIMITS", "hex")
+    assert Settings().rate_limits == {
+        "hex-api": "30/minute;1800/hour",
+        "hex-api-30rpm": "30/minute",
+        "hex-run-kernel": "20/minute;60/hour",
+    }
 
 
 @pytest.mark.parametrize(
@@ -218,6 +301,10 @@ def test_limits_come_from_the_environment_merged_over_the_defaults(
     [
         ({"rate_limits": {"hex-apii": "5/minute"}}, "unknown rate-limit group(s) hex-apii"),
         ({"rate_limits": {"hex-api": "lots"}}, "hex-api: 'lots' is not a limit"),
+        ({"rate_limits": {"hex-api": "0/minute"}}, "hex-api: '0/minute' would refuse every"),
+        ({"rate_limits": "hexx"}, "'hexx' is neither a preset (default, hex) nor a JSON object"),
+        ({"rate_limits": '{"hex-api": "5/minute"'}, "is neither a preset"),
+        ({"rate_limits": '["hex"]'}, "must be a preset (default, hex) or a JSON object"),
         ({"rate_limit_storage_url": "memcached://cache:11211"}, "must be memory:// or a redis"),
     ],
 )

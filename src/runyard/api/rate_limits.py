@@ -1,10 +1,11 @@
-"""Hex's per-token rate limits: which group a route belongs to, and the counters behind them.
+"""Per-token rate limits: which group a route belongs to, and the counters behind them.
 
-Every route under `/api/v1` belongs to one group (shared/api/hex-api-v1.md §4); `GROUP_OF`
-names the routes outside the default group `hex-api`. Each token has its own counters, so one
-token's bursts never throttle another's. A group may have several limits (`30/minute;
-1800/hour`); a request must fit all of them. Over a limit the request fails with
-`RateLimited` (429 with `Retry-After`), before its endpoint runs.
+Every route under `/api/v1` belongs to one of Hex's groups (shared/api/hex-api-v1.md §4);
+`GROUP_OF` names the routes outside the default group `hex-api`. Each token has its own
+counters, so one token's bursts never throttle another's. A group may have several limits
+(`30/minute;1800/hour`); a request must fit all of them. Over a limit the request fails with
+`RateLimited` (429 with `Retry-After`), before its endpoint runs. A group whose limit is
+`unlimited` (by default every group but RunProject's, see config.py) is not counted at all.
 
 The counters are moving windows of the `limits` library, kept in memory (one process) or in
 Redis (shared by every API process that points at it).
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runyard.api.deps import ActorDep
 from runyard.api.errors import rate_limit_headers
-from runyard.config import Settings
+from runyard.config import UNLIMITED, Settings
 from runyard.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -72,15 +73,17 @@ class Quota:
 
 
 class RateLimiter:
-    """Per-token moving windows for every group, in one storage (memory or Redis)."""
+    """Per-token moving windows for every limited group, in one storage (memory or Redis)."""
 
     def __init__(self, limits_by_group: Mapping[str, str], storage_url: str, key_prefix: str):
         # Shortest window first: a request refused by the per-minute limit is then counted
         # nowhere, and one refused by the hourly limit is counted only in windows that run
         # out long before the hourly one frees up.
+        # An unlimited group has no windows: its requests never reach the storage.
         self._limits = {
             group: sorted(limits.parse_many(text), key=lambda item: item.get_expiry())
             for group, text in limits_by_group.items()
+            if text != UNLIMITED
         }
         self._storage_url = storage_url
         options: dict[str, Any] = {"wrap_exceptions": True}
@@ -104,8 +107,11 @@ class RateLimiter:
 
     def hit(self, group: str, key: str) -> Quota | None:
         """Count one request of `key` (a token) in `group`; raise RateLimited when it does not
-        fit. None when the storage failed and the request was let through uncounted."""
-        items = self._limits[group]
+        fit. None when the group is unlimited, or when the storage failed and the request was
+        let through uncounted."""
+        items = self._limits.get(group)
+        if not items:
+            return None
         try:
             for item in items:
                 if not self._windows.hit(item, group, key):
@@ -176,7 +182,7 @@ def dependencies(settings: Settings) -> list[Any]:
 
 
 class QuotaHeaders:
-    """Adds `X-RateLimit-*` to every rate-limited answer.
+    """Adds `X-RateLimit-*` to every answer of a counted request (not of unlimited groups).
 
     A dependency cannot set headers on answers that endpoints build themselves (204s,
     downloads), so the dependency leaves the quota in a box in the scope and this pure ASGI
