@@ -190,7 +190,7 @@ def one_of_everything(client: TestClient) -> dict[str, str]:
     project_id = published_project(
         client, notebook("m = n * ratio", parameters="n = 1\nratio = 0.5\nlabel = 'x'"), "Seeded"
     )
-    run_id = trigger(client, project_id)["runId"]
+    run_id = trigger(client, project_id, updatePublishedResults=True)["runId"]
     wait_for_end(client, project_id, run_id)
     schedule = client.post(
         f"/api/v1/projects/{project_id}/schedules",

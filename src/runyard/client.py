@@ -201,6 +201,10 @@ class RunyardClient:
         result: dict[str, Any] = self._call("GET", f"/projects/{project_id}/runs", params=params)
         return result
 
+    def published_run(self, project_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/projects/{project_id}/publishedRun")
+        return result
+
     def cancel(self, project_id: str, run_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/runs/{run_id}")
 

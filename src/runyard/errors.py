@@ -100,6 +100,20 @@ class RunNotCancellable(Unprocessable):
         self.status = status
 
 
+class NoPublishedResults(NotFound):
+    """No run has updated the project's published results yet."""
+
+    def __init__(self, project_id: str) -> None:
+        RunyardError.__init__(
+            self,
+            f"Project {project_id} has no published results yet: a completed run with "
+            "updatePublishedResults (or a scheduled run) publishes its outputs",
+        )
+        self.kind = "published results"
+        self.ident = project_id
+        self.project_id = project_id
+
+
 class ArtifactNotReady(NotFound):
     def __init__(self, run_id: str, artifact: str) -> None:
         RunyardError.__init__(self, f"Run {run_id} has no {artifact} yet")

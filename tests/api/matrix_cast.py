@@ -307,7 +307,8 @@ def _populate(world: World, runtime: Runtime) -> None:
     admin = world.admin
     project_id = _published_project(admin)
     world.ids["projectId"] = project_id
-    finished = trigger(admin, project_id)["runId"]
+    # It updates the published results, so that the published run is there to read.
+    finished = trigger(admin, project_id, updatePublishedResults=True)["runId"]
     assert wait_for_end(admin, project_id, finished)["status"] == "COMPLETED"
     holder = trigger(admin, project_id, **LONG_WAIT)["runId"]
     wait_for_status(admin, project_id, holder, "RUNNING")

@@ -142,8 +142,24 @@ MATRIX: dict[Route, tuple[Case, ...]] = {
     ("GET", P + "/notebook"): (Case(Rule(200, "EXPLORER", READ, "CAN_VIEW")),),
     ("POST", P + "/publish"): (Case(Rule(201, "EDITOR", WRITE, "CAN_EDIT")),),
     # -- runs, under both path families --------------------------------------------------------
-    ("POST", P + "/runs"): (Case(Rule(201, "GUEST", RUN, "APP_ONLY")),),
-    ("POST", LEGACY + "/run"): (Case(Rule(201, "GUEST", RUN, "APP_ONLY")),),
+    # Updating what the app's viewers see is an edit (Hex: "Can Edit"), whichever flag asks.
+    ("POST", P + "/runs"): (
+        Case(Rule(201, "GUEST", RUN, "APP_ONLY")),
+        Case(
+            Rule(201, "EDITOR", (*RUN, *WRITE), "CAN_EDIT"),
+            body=constant({"updatePublishedResults": True}),
+            label="updating the published results",
+        ),
+    ),
+    ("POST", LEGACY + "/run"): (
+        Case(Rule(201, "GUEST", RUN, "APP_ONLY")),
+        Case(
+            Rule(201, "EDITOR", (*RUN, *WRITE), "CAN_EDIT"),
+            body=constant({"updateCache": True}),
+            label="updating the published results",
+        ),
+    ),
+    ("GET", P + "/publishedRun"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
     ("GET", P + "/runs"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
     ("GET", LEGACY + "/runs"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
     ("GET", P + "/runs/{runId}"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),

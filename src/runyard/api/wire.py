@@ -436,6 +436,8 @@ class ScheduleIn(StrictWire):
     overlap: Literal["allow", "skip", "cancel_previous"] = "allow"
     # RunProject's notifications, given to every run the schedule fires.
     notifications: list[ProjectRunNotification] | None = None
+    # Whether the runs it fires replace the project's published results.
+    updatePublishedResults: bool = True
 
 
 class SchedulePatch(StrictWire):
@@ -455,6 +457,7 @@ class SchedulePatch(StrictWire):
     catchUp: Literal["skip", "latest", "all"] | None = None
     overlap: Literal["allow", "skip", "cancel_previous"] | None = None
     notifications: list[ProjectRunNotification] | None = None
+    updatePublishedResults: bool | None = None
 
 
 class FireTime(Wire):
@@ -477,6 +480,7 @@ class ScheduleOut(HexSchedule):
     # As saved (the shape PATCH takes), and who they reach, as its runs will list them.
     notifications: list[ProjectRunNotification] = Field(default_factory=list)
     notificationRecipients: list[ProjectRunNotificationRecipient] = Field(default_factory=list)
+    updatePublishedResults: bool = True
 
 
 class ScheduleList(Wire):

@@ -200,6 +200,25 @@ def projects_publish(
     console.print(f"Published version {version['version']}")
 
 
+@projects_app.command("published")
+def projects_published(
+    project_id: str,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+) -> None:
+    """Show the run whose outputs the project's published app shows."""
+    with api_client(url, token) as client:
+        run = client.published_run(project_id)
+    if as_json:
+        _print_json(run)
+        return
+    console.print(f"Published results: run {run['runId']} (version {run['projectVersion']})")
+    console.print(f"Ran {run['startTime']}, ended {run['endTime']}, trigger {run['runTrigger']}")
+    inputs = ", ".join(f"{k}={json.dumps(v)}" for k, v in run["inputParams"].items())
+    console.print(f"Inputs: {inputs or 'the notebook defaults'}")
+
+
 projects_app.command("share")(project_sharing.share)
 projects_app.command("sharing")(project_sharing.sharing)
 
@@ -215,13 +234,20 @@ def runs_trigger(
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the run ends.")] = False,
     idempotency_key: Annotated[str | None, typer.Option(help="Idempotency-Key header.")] = None,
+    update_published_results: Annotated[
+        bool,
+        typer.Option(help="If it completes, the published app shows its outputs (Can Edit)."),
+    ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
     """Trigger a run of the project's published version."""
     params = parse_params(param or [])
+    options: dict[str, Any] = {}
+    if update_published_results:
+        options["updatePublishedResults"] = True
     with api_client(url, token) as client:
-        run = client.trigger(project_id, params, idempotency_key=idempotency_key)
+        run = client.trigger(project_id, params, idempotency_key=idempotency_key, **options)
         console.print(f"Run {run['runId']} (version {run['projectVersion']})")
         if not wait:
             return

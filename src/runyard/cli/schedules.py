@@ -176,6 +176,9 @@ def add(
     catch_up: Annotated[str, typer.Option(help="skip, latest or all.")] = "latest",
     overlap: Annotated[str, typer.Option(help="allow, skip or cancel_previous.")] = "allow",
     paused: Annotated[bool, typer.Option(help="Create it paused.")] = False,
+    update_published_results: Annotated[
+        bool, typer.Option(help="Its runs replace the project's published results.")
+    ] = True,
     notify_failure: NotifyFailure = None,
     notify_success: NotifySuccess = None,
     notify_all: NotifyAll = None,
@@ -185,7 +188,11 @@ def add(
     """Add a schedule to a published project."""
     body = schedule_body(cadence, timezone, at, minute, day_of_week, day, cron)
     body.update(
-        inputParams=parse_params(param or []), catchUp=catch_up, overlap=overlap, enabled=not paused
+        inputParams=parse_params(param or []),
+        catchUp=catch_up,
+        overlap=overlap,
+        enabled=not paused,
+        updatePublishedResults=update_published_results,
     )
     notifications = parse_notify(notify_failure, notify_success, notify_all)
     with api_client(url, token) as client:
@@ -214,6 +221,10 @@ def edit(
     no_notifications: Annotated[
         bool, typer.Option("--no-notifications", help="Notify no one any more.")
     ] = False,
+    update_published_results: Annotated[
+        bool | None,
+        typer.Option(help="Whether its runs replace the project's published results."),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -232,10 +243,12 @@ def edit(
         changes["overlap"] = overlap
     if no_notifications:
         changes["notifications"] = []
+    if update_published_results is not None:
+        changes["updatePublishedResults"] = update_published_results
     if not changes and not notifications:
         raise typer.BadParameter(
             "nothing to change: give --param, --catch-up, --overlap, "
-            "--notify-… or --no-notifications"
+            "--notify-…, --no-notifications or --[no-]update-published-results"
         )
     with api_client(url, token) as client:
         if notifications:

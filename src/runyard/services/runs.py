@@ -18,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from runyard.domain import parameters as params
 from runyard.domain.permissions import Action, Actor, may_on_project
 from runyard.domain.run_status import RunStatus, RunTrigger
-from runyard.errors import ArtifactNotReady, BadRequest, NotFound, RunNotCancellable, Unprocessable
+from runyard.errors import (
+    ArtifactNotReady,
+    BadRequest,
+    NoPublishedResults,
+    NotFound,
+    RunNotCancellable,
+    Unprocessable,
+)
 from runyard.executor.base import Executor
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
@@ -111,6 +118,9 @@ class RunService:
     def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
         self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         options = _resolve_options(request)
+        if options["updatePublishedResults"]:
+            # What viewers of the app see is the editors' to change (Hex: "Can Edit").
+            self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         recipients = checked_recipients(self._notifications, request.notifications)
         if recipients:
             options["notificationRecipients"] = recipients
@@ -272,6 +282,39 @@ class RunService:
         if row is None:
             raise ArtifactNotReady(run_id, name)
         return row.media_type, row.content
+
+    def published(self, actor: Actor, project_id: str) -> RunRow:
+        """The run whose outputs the project's published app shows: the latest completed run
+        that was asked to update the published results. NoPublishedResults if none has."""
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
+        return self._published_run(project_id)
+
+    def published_app(self, actor: Actor, project_id: str) -> tuple[RunRow, bytes]:
+        """The published run and its outputs-only page (HTML, no code): what anyone who may
+        see the project's app sees."""
+        self._projects.check(actor, project_id, Action.READ_PROJECTS)
+        return self.published_app_unchecked(project_id)
+
+    def published_app_unchecked(self, project_id: str) -> tuple[RunRow, bytes]:
+        """As `published_app`, for a caller that has proved access otherwise (a signed
+        embedding URL)."""
+        run = self._published_run(project_id)
+        with self._db.read() as session:
+            row = store.get_artifact(session, run.id, "app")
+        if row is None:
+            raise ArtifactNotReady(run.id, "app")
+        return run, row.content
+
+    def _published_run(self, project_id: str) -> RunRow:
+        with self._db.read() as session:
+            project = project_store.get_project(session, project_id)
+            if project is None:
+                raise NotFound("project", project_id)
+            run_id = project.published_results_run_id
+            run = store.get_run(session, run_id) if run_id else None
+        if run is None:
+            raise NoPublishedResults(project_id)
+        return run
 
     # -- cancel ----------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ class ScheduleSpec:
     overlap: Overlap = Overlap.ALLOW
     # RunProject's `notifications` (Hex's ProjectRunNotification[]) for every fired run.
     notifications: Sequence[Mapping[str, Any]] = ()
+    # Whether fired runs replace the project's published results (Hex's default: they do).
+    update_published_results: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class ScheduleService:
             overlap=spec.overlap.value,
             notifications=notifications,
             notification_recipients=recipients,
+            update_published_results=spec.update_published_results,
             next_fire_at=cadences.next_fire_after(spec.cadence, now) if spec.enabled else None,
             created_by=actor.user_id,
             created_at=now,
@@ -153,8 +156,8 @@ class ScheduleService:
         self, actor: Actor, project_id: str, schedule_id: str, changes: Mapping[str, Any]
     ) -> ScheduleView:
         """Apply `changes` (keys: cadence, enabled, input_params, catch_up, overlap,
-        notifications); `notifications` replaces the list. Nothing is written unless every
-        change is valid."""
+        notifications, update_published_results); `notifications` replaces the list.
+        Nothing is written unless every change is valid."""
         self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         now = self._clock()
         if "input_params" in changes:
@@ -181,6 +184,8 @@ class ScheduleService:
             if "notifications" in changes:
                 row.notifications = notifications
                 row.notification_recipients = recipients
+            if "update_published_results" in changes:
+                row.update_published_results = bool(changes["update_published_results"])
             if timing_changed:
                 # From now on: slots that passed (while paused, or under the old cadence)
                 # are never fired by an edit.

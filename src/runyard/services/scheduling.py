@@ -215,7 +215,8 @@ class SchedulingService:
             return
         run_id = str(uuid.uuid4())
         options: dict[str, Any] = {
-            "updatePublishedResults": False,
+            # Hex's scheduled runs refresh the published app; a schedule may opt out.
+            "updatePublishedResults": bool(schedule.update_published_results),
             "useCachedSqlResults": True,
             "notifications": list(schedule.notifications),
         }

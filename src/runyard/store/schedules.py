@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,6 +60,10 @@ class ScheduleRow(Base):
     )
     notification_recipients: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
+    )
+    # Whether the runs it fires replace the project's published results (Hex: they do).
+    update_published_results: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
     )
 
 

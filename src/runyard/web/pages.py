@@ -16,10 +16,11 @@ from starlette.responses import RedirectResponse, Response
 from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, is_allowed, may_on_project
 from runyard.domain.run_status import RunStatus, RunTrigger
-from runyard.errors import ArtifactNotReady, InvalidInputParams, Unprocessable
+from runyard.errors import ArtifactNotReady, InvalidInputParams, NoPublishedResults, Unprocessable
 from runyard.services.container import Services
 from runyard.services.runs import TriggerRequest
 from runyard.store.projects import ProjectFilter
+from runyard.store.runs import RunRow
 from runyard.web import forms, schedule_form
 from runyard.web.access import PostedDep, ServicesDep, Visitor, VisitorDep
 from runyard.web.templating import STYLESHEET, page
@@ -222,6 +223,26 @@ def run_page(projectId: str, runId: str, who: VisitorDep, services: ServicesDep)
     )
 
 
+@router.get("/app/projects/{projectId}/app")
+def published_app(projectId: str, who: VisitorDep, services: ServicesDep) -> Response:
+    """The published run's outputs-only page, for the project page's iframe: no code, so
+    the same for every reader, app viewers included. Sandboxed as the run's HTML is."""
+    _, content = services.runs.published_app(who.actor, projectId)
+    return sandboxed_html(content)
+
+
+def sandboxed_html(content: bytes) -> Response:
+    return Response(
+        content,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": "sandbox; frame-ancestors 'self'",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 @router.post("/app/projects/{projectId}/runs/{runId}/cancel")
 def cancel_run(projectId: str, runId: str, posted: PostedDep, services: ServicesDep) -> Response:
     services.runs.cancel(posted.visitor.actor, projectId, runId)
@@ -278,12 +299,17 @@ def _project_page(
         who.actor, project_id, status=None, trigger=None, limit=RUNS_PER_PAGE + 1, offset=offset
     )
     access = services.projects.check(who.actor, project_id, Action.READ_PROJECTS)
+    try:
+        published: RunRow | None = services.runs.published(who.actor, project_id)
+    except NoPublishedResults:
+        published = None
     schedule = schedule or schedule_form.blank()
     context: dict[str, Any] = {
         "title": project.row.title,
         "visitor": who,
         "project": project.row,
         "view": project,
+        "published": published,
         "fields": forms.fields(
             project.parameters, run_form.texts if run_form else None, field_errors
         ),

@@ -36,7 +36,7 @@ DAYS_OF_WEEK = [day.value for day in DayOfWeek]
 CATCH_UP = [policy.value for policy in CatchUp]
 OVERLAP = [policy.value for policy in Overlap]
 
-# What a fresh form shows. `enabled` is a checkbox: present means ticked.
+# What a fresh form shows. `enabled` and `publish` are checkboxes: present means ticked.
 DEFAULTS = {
     "cadence": CadenceKind.DAILY.value,
     "at": "06:00",
@@ -48,8 +48,10 @@ DEFAULTS = {
     "catch_up": CatchUp.LATEST.value,
     "overlap": Overlap.ALLOW.value,
     "enabled": "on",
+    "publish": "on",
 }
-_TEXT_FIELDS = tuple(name for name in DEFAULTS if name != "enabled")
+_CHECKBOXES = ("enabled", "publish")
+_TEXT_FIELDS = tuple(name for name in DEFAULTS if name not in _CHECKBOXES)
 _Policy = TypeVar("_Policy", CatchUp, Overlap)
 
 # The domain names a cadence's fields as Hex does (`daily.hour`); the form has its own.
@@ -60,7 +62,7 @@ _FORM_FIELD = {"hour": "at", "dayOfWeek": "day_of_week", "day": "day", "cron": "
 class ScheduleForm:
     """The form as it was sent (or as a fresh one shows), with each field's problem."""
 
-    texts: dict[str, str]  # the schedule's fields by name, `enabled` only when ticked
+    texts: dict[str, str]  # the schedule's fields by name, checkboxes only when ticked
     param_texts: dict[str, str] = field(default_factory=dict)  # by parameter name
     errors: dict[str, str] = field(default_factory=dict)  # by schedule field name
     param_errors: dict[str, str] = field(default_factory=dict)  # by parameter name
@@ -98,8 +100,9 @@ def read(
     """The submitted form, and the schedule it asks for; no schedule if a field is wrong
     (the form then says which and why)."""
     texts = {name: _text(form, name) for name in _TEXT_FIELDS}
-    if form.get("enabled") is not None:
-        texts["enabled"] = "on"
+    for box in _CHECKBOXES:
+        if form.get(box) is not None:
+            texts[box] = "on"
     run_form = forms.read_run_form(specs, form)
     errors: dict[str, str] = {}
     cadence = _cadence(texts, errors)
@@ -120,6 +123,7 @@ def read(
         input_params=inputs,
         catch_up=catch_up,
         overlap=overlap,
+        update_published_results="publish" in texts,
     )
     return read_form, spec
 

@@ -65,6 +65,21 @@ def duration(seconds: float) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
+def ago(value: datetime | None, now: datetime) -> str:
+    """How long before `now`, in words: `just now`, `5 min ago`, `3 h ago`, `2 days ago`."""
+    if value is None:
+        return "—"
+    seconds = int((now - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
 def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -81,7 +96,13 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters.update(
-    when=when, in_zone=in_zone, iso=iso, duration=duration, json=as_json, without_ansi=without_ansi
+    when=when,
+    in_zone=in_zone,
+    iso=iso,
+    duration=duration,
+    json=as_json,
+    without_ansi=without_ansi,
+    ago=ago,
 )
 _env.globals.update(stylesheet_url=STYLESHEET_URL)
 

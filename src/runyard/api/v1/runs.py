@@ -181,6 +181,14 @@ def list_runs(
     )
 
 
+def get_published_run(
+    projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> wire.ProjectRun:
+    """Runyard extension: the run whose outputs the project's published app shows."""
+    run = services.runs.published(actor, str(projectId))
+    return run_out(run, services.public_url, services.runs.now())
+
+
 def cancel_run(
     projectId: uuid.UUID, runId: uuid.UUID, actor: ActorDep, services: ServicesDep
 ) -> Response:
@@ -250,6 +258,15 @@ router.add_api_route(
     response_model=wire.RunList,
     summary="GetProjectRuns (legacy path)",
     operation_id="GetProjectRuns_singular",
+)
+
+router.add_api_route(
+    "/projects/{projectId}/publishedRun",
+    get_published_run,
+    methods=["GET"],
+    response_model=wire.ProjectRun,
+    summary="The run behind the published app (Runyard extension)",
+    operation_id="GetPublishedRun",
 )
 
 for _name, _media in (

@@ -72,6 +72,7 @@ def schedule_out(view: ScheduleView) -> wire.ScheduleOut:
             wire.ProjectRunNotificationRecipient.model_validate(r)
             for r in row.notification_recipients
         ],
+        updatePublishedResults=row.update_published_results,
     )
 
 
@@ -145,6 +146,7 @@ def create_schedule(
         catch_up=CatchUp(body.catchUp),
         overlap=Overlap(body.overlap),
         notifications=notifications_in(body.notifications),
+        update_published_results=body.updatePublishedResults,
     )
     return schedule_out(services.schedules.create(actor, str(projectId), spec))
 
@@ -193,6 +195,8 @@ def update_schedule(
         changes["overlap"] = body.overlap
     if body.notifications is not None:
         changes["notifications"] = notifications_in(body.notifications)
+    if body.updatePublishedResults is not None:
+        changes["update_published_results"] = body.updatePublishedResults
     return schedule_out(services.schedules.update(actor, str(projectId), str(scheduleId), changes))
 
 
