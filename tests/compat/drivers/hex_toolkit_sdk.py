@@ -7,7 +7,8 @@ HEX_API_KEY. argv[1] is JSON naming what to do:
 - `{"projects": {...list arguments...}}`: every page of `projects.list`;
 - `{"project": PROJECT_ID}`: `projects.get` with sharing;
 - `{"run": PROJECT_ID, "input_params": {...}}`: `projects.run`, then `runs.get_status`
-  until the run ends, then `runs.list` of that project's COMPLETED runs two at a time;
+  until the run ends (every `poll_interval` seconds, default 0.3, for at most `timeout`,
+  default 120), then `runs.list` of that project's COMPLETED runs two at a time;
 - `{"cancel": PROJECT_ID}`: `projects.run`, `runs.cancel`, then `runs.get_status` until
   the run ends.
 
@@ -32,13 +33,15 @@ def dumped(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True)
 
 
-def until_ended(project_id: str, run_id: str) -> Any:
-    deadline = time.monotonic() + 120
+def until_ended(
+    project_id: str, run_id: str, poll_interval: float = 0.3, timeout: float = 120
+) -> Any:
+    deadline = time.monotonic() + timeout
     while True:
         status = client.runs.get_status(project_id, run_id)
         if status.status in ENDED or time.monotonic() > deadline:
             return status
-        time.sleep(0.3)
+        time.sleep(poll_interval)
 
 
 def every_project(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -48,9 +51,11 @@ def every_project(arguments: dict[str, Any]) -> dict[str, Any]:
     return {"pages": [dumped(page) for page in pages]}
 
 
-def run(project_id: str, input_params: dict[str, Any]) -> dict[str, Any]:
+def run(
+    project_id: str, input_params: dict[str, Any], poll_interval: float, timeout: float
+) -> dict[str, Any]:
     started = client.projects.run(project_id, input_params=input_params)
-    ended = until_ended(project_id, str(started.run_id))
+    ended = until_ended(project_id, str(started.run_id), poll_interval, timeout)
     listed = client.runs.list(project_id, limit=2, status_filter=RunStatus.COMPLETED)
     return {"started": dumped(started), "ended": dumped(ended), "listed": dumped(listed)}
 
@@ -67,7 +72,12 @@ if "projects" in request:
 elif "project" in request:
     outcome = {"project": dumped(client.projects.get(request["project"], include_sharing=True))}
 elif "run" in request:
-    outcome = run(request["run"], request.get("input_params") or {})
+    outcome = run(
+        request["run"],
+        request.get("input_params") or {},
+        request.get("poll_interval", 0.3),
+        request.get("timeout", 120),
+    )
 else:
     outcome = cancel(request["cancel"])
 print(json.dumps(outcome))
