@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -35,6 +39,8 @@ from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings, CeleryExecutor
 from runyard.executor.local import LocalExecutor
+from runyard.kernel.results import KernelLimits
+from runyard.kernel.sandbox import KernelSandbox, sandbox_for
 from runyard.notify.base import Channel
 from runyard.notify.email import EmailChannel, SmtpSettings
 from runyard.notify.slack import SlackChannel
@@ -91,6 +97,8 @@ class Runtime:
         ended = self.services.runs.end_orphans(worker_prefix_of_this_host(), worker_is_alive, now)
         if ended:
             log.warning("ended %d run(s) left RUNNING by a previous server process", ended)
+        if self.settings.executor is ExecutorKind.LOCAL:
+            self.execution.start()  # this process runs the kernels: fill its pool
         self.executor.start()
         requeued = self.services.runs.ring_all_pending(now)
         if requeued:
@@ -111,6 +119,7 @@ class Runtime:
             # Long enough for the scheduler to wait out its notification delivery thread.
             thread.join(timeout=45)
         self.executor.stop()
+        self.execution.stop()
         self.db.dispose()
 
 
@@ -232,9 +241,49 @@ def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService
             sql_row_limit=settings.sql_row_limit,
             # 0 means no limit of its own; the kernel runner says so with None.
             sql_query_timeout_seconds=settings.sql_query_timeout_seconds or None,
+            limits=kernel_limits(settings),
+            pool_size=kernel_pool_size(settings),
         ),
         SecretBox(key),
+        kernel_sandbox(settings),
     )
+
+
+def kernel_limits(settings: Settings) -> KernelLimits:
+    """The settings' limits for each run's kernel; a setting of 0 means no limit."""
+    megabyte = 1024 * 1024
+    return KernelLimits(
+        memory_mb=settings.kernel_memory_limit_mb or None,
+        max_processes=settings.kernel_max_processes or None,
+        max_files_mb=settings.kernel_max_files_mb or None,
+        max_cell_output_bytes=int(settings.cell_output_limit_mb * megabyte) or None,
+        max_run_output_bytes=int(settings.run_output_limit_mb * megabyte) or None,
+    )
+
+
+def kernel_pool_size(settings: Settings) -> int:
+    if settings.kernel_pool_size is not None:
+        return settings.kernel_pool_size
+    return min(settings.max_concurrent_kernels, os.cpu_count() or 1)
+
+
+def kernel_sandbox(settings: Settings) -> KernelSandbox:
+    """The sandbox the settings ask for. Raises SandboxUnavailable if `bwrap` was asked for
+    and cannot work here; warns (once per process) if `auto` falls back to none."""
+    hidden = [settings.home]
+    if settings.database_url is None or settings.database_url.startswith("sqlite"):
+        database = make_url(settings.resolved_database_url).database
+        if database:
+            hidden.append(Path(database).parent)
+    sandbox, warning = sandbox_for(settings.kernel_sandbox.value, hidden)
+    if warning is not None:
+        _warn_once(warning)
+    return sandbox
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    log.warning(message)
 
 
 def notification_channels(settings: Settings) -> dict[str, Channel]:

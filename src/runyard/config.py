@@ -22,6 +22,12 @@ class ExecutorKind(StrEnum):
     CELERY = "celery"
 
 
+class SandboxMode(StrEnum):
+    AUTO = "auto"
+    BWRAP = "bwrap"
+    NONE = "none"
+
+
 # A group's limit that counts nothing: its requests are never refused and carry no
 # X-RateLimit-* headers.
 UNLIMITED = "unlimited"
@@ -157,6 +163,51 @@ class Settings(BaseSettings):
         description="Largest notebook accepted on upload, and largest JSON body of any request.",
     )
     kernel_name: str = Field(default="python3", description="Jupyter kernel that runs notebooks.")
+    kernel_sandbox: SandboxMode = Field(
+        default=SandboxMode.AUTO,
+        description="How kernels are confined: `bwrap` runs each in a bubblewrap sandbox (own "
+        "user, PID namespace, private files; no view of `RUNYARD_HOME`) and refuses to start "
+        "if it cannot; `auto` does so where bubblewrap works and otherwise falls back to "
+        "`none` with a warning at start-up; `none` runs kernels as plain processes of the "
+        "server's user. See [security.md](security.md).",
+    )
+    kernel_pool_size: int | None = Field(
+        default=None,
+        ge=0,
+        description="Kernels started ahead of demand, each handed to one run only; default: "
+        "the smaller of `RUNYARD_MAX_CONCURRENT_KERNELS` and the number of CPUs. `0` turns "
+        "the pool off.",
+    )
+    kernel_memory_limit_mb: int = Field(
+        default=4096,
+        ge=0,
+        description="Memory a run's kernel and the processes it starts may use together, in "
+        "MB; past it the kernel is killed and the run ends ERRORED. `0`: no limit.",
+    )
+    kernel_max_processes: int = Field(
+        default=512,
+        ge=0,
+        description="Processes and threads a run's kernel may run at once; past it the run "
+        "ends ERRORED. `0`: no limit.",
+    )
+    kernel_max_files_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Size of the files a run may write in its working directory and in "
+        "`/tmp` (each, held in memory in the sandbox), and of any one file. `0`: no limit.",
+    )
+    cell_output_limit_mb: float = Field(
+        default=10.0,
+        ge=0,
+        description="Output kept per cell, in MB; past it the rest of the cell's output is "
+        "dropped and the cell and the run log say so. `0`: no limit.",
+    )
+    run_output_limit_mb: float = Field(
+        default=50.0,
+        ge=0,
+        description="Output kept per run, in MB, over all its cells; past it later output is "
+        "dropped and the run log says so. `0`: no limit.",
+    )
     sql_row_limit: int = Field(
         default=100_000,
         ge=1,

@@ -164,7 +164,7 @@ def test_the_kernel_runs_in_a_scratch_directory_removed_afterwards(
 ) -> None:
     cwd = outputs_text(greeting_run.result, 4).splitlines()[0].removeprefix("cwd ")
 
-    assert "runyard-run-" in cwd
+    assert "runyard-kernel-" in cwd  # unsandboxed: a folder in the kernel's private one
     assert not Path(cwd).exists()
 
 

@@ -56,6 +56,7 @@ def serve(
 
     from runyard.app import build_runtime, create_app
     from runyard.config import Settings
+    from runyard.kernel.sandbox import SandboxUnavailable
 
     overrides: dict[str, Any] = {}
     if host:
@@ -63,7 +64,11 @@ def serve(
     if port:
         overrides["port"] = port
     settings = Settings(**overrides)
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except SandboxUnavailable as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     if runtime.bootstrap and runtime.bootstrap.token:
         console.print(
             f"Created the first admin [bold]{runtime.bootstrap.admin_email}[/bold] and a "
@@ -114,6 +119,7 @@ def worker() -> None:
 
     from runyard.app import build_worker
     from runyard.config import ExecutorKind, Settings
+    from runyard.kernel.sandbox import SandboxUnavailable
     from runyard.store.db import StoreNotMigrated
 
     settings = Settings()
@@ -125,8 +131,8 @@ def worker() -> None:
         raise typer.Exit(2)
     try:
         process = build_worker(settings)
-    except StoreNotMigrated as error:
-        console.print(f"[red]{error}[/red]")
+    except (StoreNotMigrated, SandboxUnavailable) as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
     store = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
     console.print(

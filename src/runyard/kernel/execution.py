@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -61,11 +62,24 @@ class UnsupportedCellError(Exception):
 
 
 class _LoggingClient(NotebookClient):
-    """nbclient's executor, also copying stream output to the run log as it arrives."""
+    """nbclient's executor, also copying stream output to the run log as it arrives, and
+    keeping no more output than the limits per cell and per run allow."""
 
-    def __init__(self, nb: NotebookNode, km: AsyncKernelManager, log: RunLog) -> None:
+    def __init__(
+        self,
+        nb: NotebookNode,
+        km: AsyncKernelManager,
+        log: RunLog,
+        cell_limit: int | None,
+        run_limit: int | None,
+    ) -> None:
         super().__init__(nb, km=km)
         self.run_log = log
+        self._cell_limit = cell_limit
+        self._run_limit = run_limit
+        self._cell_bytes: dict[int, int] = {}
+        self._run_bytes = 0
+        self._cut: set[int] = set()
 
     def output(
         self,
@@ -74,10 +88,36 @@ class _LoggingClient(NotebookClient):
         display_id: str | None,
         cell_index: int,
     ) -> NotebookNode | None:
+        if cell_index in self._cut or not self._within_limits(outs, msg, cell_index):
+            return None
         if msg["msg_type"] == "stream":
             content = msg["content"]
             self.run_log.stream(cell_index, content.get("name", "stdout"), content.get("text", ""))
         return super().output(outs, msg, display_id, cell_index)
+
+    def _within_limits(self, outs: list[NotebookNode], msg: dict[str, Any], index: int) -> bool:
+        """Count the message's output; past a limit, note the cut once and drop the rest of
+        this cell's output."""
+        size = _output_size(msg)
+        cell = self._cell_bytes.get(index, 0) + size
+        run = self._run_bytes + size
+        if self._cell_limit is not None and cell > self._cell_limit:
+            what = f"this cell's output passed its limit of {_megabytes(self._cell_limit)}"
+        elif self._run_limit is not None and run > self._run_limit:
+            what = f"the run's output passed its limit of {_megabytes(self._run_limit)}"
+        else:
+            self._cell_bytes[index] = cell
+            self._run_bytes = run
+            return True
+        self._cut.add(index)
+        self.run_log.flush_streams()
+        self.run_log.event(f"cell {index}: output cut, {what}; the rest is dropped")
+        outs.append(
+            nbformat.v4.new_output(  # type: ignore[no-untyped-call]  # no hints
+                "stream", name="stderr", text=f"[Runyard: output cut here: {what}]\n"
+            )
+        )
+        return False
 
 
 class NotebookExecution:
@@ -95,14 +135,17 @@ class NotebookExecution:
         kernel_client: AsyncKernelClient,
         log: RunLog,
         *,
-        cwd: str = ".",
+        exchange_dir: str,
         connections: Mapping[str, Mapping[str, Any]] | None = None,
         sql_row_limit: int = 100_000,
         sql_query_timeout: float | None = None,
         run_due: float | None = None,
+        cell_output_limit: int | None = None,
+        run_output_limit: int | None = None,
     ) -> None:
         self._log = log
-        self._cwd = os.path.abspath(cwd)
+        # The runner writes SQL results here and the kernel reads them, at the same path.
+        self._exchange_dir = exchange_dir
         # Resolved data connections by the reference SQL cells use (id or name).
         self._connections = connections or {}
         self._sql_row_limit = sql_row_limit
@@ -113,7 +156,7 @@ class NotebookExecution:
         self._started: dict[int, float] = {}
         self._error: CellError | None = None
         self.current_cell: int | None = None
-        client = _LoggingClient(nb, manager, log)
+        client = _LoggingClient(nb, manager, log, cell_output_limit, run_output_limit)
         # No per-cell timeout: the run as a whole has a deadline, enforced by a watchdog
         # that kills the kernel (an interrupt cannot stop C code or a `while True: pass`
         # that swallows KeyboardInterrupt).
@@ -123,6 +166,12 @@ class NotebookExecution:
         client.on_cell_executed = self._on_cell_executed
         client.on_cell_error = self._on_cell_error
         self._client = client
+
+    async def set_environment(self, env: Mapping[str, str]) -> None:
+        """Add `env` to the kernel's environment, silently (no output, no history)."""
+        code = f"__import__('os').environ.update({dict(env)!r})"
+        msg_id = self._kernel_client.execute(code, silent=True, store_history=False)
+        await self._client.async_wait_for_reply(msg_id)
 
     async def run(self) -> None:
         """Execute every cell; raise CellFailedError, KernelDiedError or UnsupportedCellError
@@ -183,7 +232,7 @@ class NotebookExecution:
                 )
             names = placeholders(spec.sql)
             values = await self._kernel_values(names) if names else {}
-            path = f"{self._cwd}{os.sep}.runyard-sql-cell-{index}.parquet"
+            path = os.path.join(self._exchange_dir, f"sql-cell-{index}.parquet")
             server_limit = self._server_time_limit()
             limit = self._sql_query_timeout
             try:
@@ -292,3 +341,18 @@ class NotebookExecution:
         self._error = error
         self._log.event(f"cell {cell_index} raised {error.ename}: {error.evalue}")
         self._log.event("\n".join(error.traceback))
+
+
+def _output_size(msg: dict[str, Any]) -> int:
+    """About how many bytes an output message adds to the notebook."""
+    content = msg.get("content", {})
+    if msg["msg_type"] == "stream":
+        return len(content.get("text", ""))
+    data = content.get("data")
+    if isinstance(data, dict):
+        return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+    return len(json.dumps(content))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"

@@ -10,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+
+from runyard.kernel.results import KernelLimits
+from runyard.kernel.sandbox import KernelSandbox, Sandbox
 
 # How long a kernel asked to shut down may take (atexit handlers, flushing files) before it
 # is killed. ipykernel needs about 0.2 s.
@@ -31,22 +35,34 @@ GRACEFUL_SHUTDOWN_SECONDS = 3.0
 # captures file descriptors 1 and 2, or after it lets go): enough for a start-up traceback.
 _OUTPUT_TAIL_BYTES = 8_192
 
+# How long to wait for the answer to one kernel_info request before asking again (a kernel
+# still starting drops nothing, but an IOPub subscription made after its answer misses it).
+_ANSWER_SECONDS = 0.5
+
 # How long a SIGKILLed kernel may take to die before we give up waiting (see dispose).
 _REAP_SECONDS = 30.0
 
 
 class VenvKernelSpecManager(KernelSpecManager):
-    """Resolves the native kernel name ("python3") to ipykernel in this very interpreter.
+    """Resolves the native kernel name ("python3") to ipykernel in this very interpreter,
+    and starts every kernel behind `prefix` (its sandbox and limits).
 
     A `python3` kernelspec found on the Jupyter path (in the user's home, say) could point at
     another Python; the runner must use the interpreter and packages it was installed with,
     and must work in a fresh venv where no kernelspec was ever installed.
     """
 
+    def __init__(self, prefix: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._prefix = list(prefix)
+
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         if kernel_name == NATIVE_KERNEL_NAME:
-            return KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
-        return super().get_kernel_spec(kernel_name)
+            spec = KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
+        else:
+            spec = super().get_kernel_spec(kernel_name)
+        spec.argv = [*self._prefix, *spec.argv]
+        return spec
 
 
 class KernelProcess:
@@ -56,20 +72,36 @@ class KernelProcess:
     (always, also when launching failed). Only `kill_group` may be called from any thread.
     """
 
-    def __init__(self, kernel_name: str, *, cwd: str, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        kernel_name: str,
+        *,
+        sandbox: KernelSandbox,
+        limits: KernelLimits,
+        env: Mapping[str, str],
+        work_dir: str | None = None,
+    ) -> None:
         # The connection file and the IPC sockets live in a private directory (mode 0700):
         # no TCP port is opened, so no other local user can reach the kernel, concurrent
         # runs cannot race for ports, and nothing depends on a writable Jupyter runtime dir.
+        # The sandbox shows the kernel this directory alone of the host's.
         self._runtime_dir = tempfile.mkdtemp(prefix="runyard-kernel-")
-        self._cwd = cwd
-        self._env = dict(env)
+        self.kernel_name = kernel_name
+        self.limits = limits
+        self.sandboxed = isinstance(sandbox, Sandbox)
+        try:
+            self._command = sandbox.command(self._runtime_dir, limits, work_dir)
+        except BaseException:
+            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+            raise
+        self._env = {**env, **self._command.env}
         # What the kernel process itself writes (before ipykernel captures file
         # descriptors 1 and 2, or after it lets go): start-up tracebacks, mostly.
         output_path = os.path.join(self._runtime_dir, "kernel-output.log")
         self._output: IO[bytes] = open(output_path, "w+b")  # noqa: SIM115 (closed in dispose)
         self.manager = AsyncKernelManager(
             kernel_name=kernel_name,
-            kernel_spec_manager=VenvKernelSpecManager(),
+            kernel_spec_manager=VenvKernelSpecManager(self._command.prefix),
             transport="ipc",
             connection_file=os.path.join(self._runtime_dir, "kernel.json"),
         )
@@ -79,14 +111,28 @@ class KernelProcess:
         self.ignored_shutdown_request = False
 
     @property
+    def working_directory(self) -> str:
+        """The kernel's working directory, as the kernel sees it."""
+        return self._command.cwd
+
+    @property
+    def exchange_dir(self) -> str:
+        """A folder the runner writes to and the kernel reads from (SQL cells' results),
+        at the same path on both sides."""
+        return self._runtime_dir
+
+    @property
     def pid(self) -> int | None:
         """The kernel's pid (also its process group id) once launched."""
         return self._pid
 
     async def launch(self) -> int:
         """Start the kernel process and return its pid; it may not answer requests yet."""
+        # Written now rather than by start_kernel, to give it to the kernel's user first.
+        self.manager.write_connection_file()
+        self._command.hand_over(self.manager.connection_file)
         await self.manager.start_kernel(
-            cwd=self._cwd,
+            cwd=self._command.host_cwd,
             env=self._env,
             stdout=self._output,
             stderr=subprocess.STDOUT,
@@ -105,8 +151,48 @@ class KernelProcess:
         # No heartbeat thread (liveness comes from the process itself) and no stdin channel
         # (nobody can answer input() in a batch run).
         client.start_channels(hb=False, stdin=False)
-        await client.wait_for_ready(timeout=within_seconds)
+        await self._until_answered(client, within_seconds)
         return client
+
+    async def warm_up(self, within_seconds: float) -> None:
+        """Wait until the launched kernel answers, then let go of the channels: the run that
+        gets the kernel connects its own, in its own event loop."""
+        client = self.manager.client()
+        client.start_channels(hb=False, stdin=False)
+        try:
+            await self._until_answered(client, within_seconds)
+        finally:
+            client.stop_channels()
+
+    async def _until_answered(self, client: AsyncKernelClient, within_seconds: float) -> None:
+        """Ask for kernel_info until the kernel's answer comes back on IOPub too.
+
+        jupyter_client's wait_for_ready waits for IOPub to stay quiet for 0.2 s, to be
+        fairly sure the subscription is live; the kernel's own busy/idle status for our
+        request proves it is, as soon as it arrives. Until then, outputs could be lost.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_seconds
+        while True:
+            if not self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise RuntimeError(f"Kernel did not answer within {within_seconds:g}s")
+            request = client.kernel_info()
+            if await _idle_after(client, request, min(_ANSWER_SECONDS, remaining)):
+                return
+
+    def is_alive(self) -> bool:
+        """Whether the launched kernel process is still running (it is not reaped here)."""
+        process = self._process_or_none()
+        if process is None or process.returncode is not None:
+            return False
+        try:
+            exited = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return exited is None
 
     def kill_group(self) -> None:
         """SIGKILL the kernel and everything in its process group; harmless if already gone.
@@ -220,6 +306,24 @@ async def _wait_for_exit(process: subprocess.Popen[Any], seconds: float) -> bool
         if result is not None:
             return True
         await asyncio.sleep(0.02)
+    return False
+
+
+async def _idle_after(client: AsyncKernelClient, request: str, seconds: float) -> bool:
+    """Wait up to `seconds` for the kernel's idle status for `request` on IOPub."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (remaining := deadline - loop.time()) > 0:
+        try:
+            message = await client.get_iopub_msg(timeout=remaining)
+        except queue.Empty:
+            return False
+        if (
+            message["parent_header"].get("msg_id") == request
+            and message["msg_type"] == "status"
+            and message["content"].get("execution_state") == "idle"
+        ):
+            return True
     return False
 
 

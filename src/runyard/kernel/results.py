@@ -23,6 +23,36 @@ class RunOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class KernelLimits:
+    """What one run's kernel may use; None means no limit.
+
+    `memory_mb` bounds the resident memory of the kernel and everything it starts, taken
+    together; `max_processes` the processes and threads they run at once; `max_files_mb` the
+    files written in the working directory and in /tmp (each) and any single file.
+    `max_cell_output_bytes` and `max_run_output_bytes` bound the output kept per cell and
+    per run: past them output is dropped, and the cell and the run log say so.
+    """
+
+    memory_mb: int | None = 4096
+    max_processes: int | None = 512
+    max_files_mb: int | None = 1024
+    max_cell_output_bytes: int | None = 10 * 1024 * 1024
+    max_run_output_bytes: int | None = 50 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in (
+            "memory_mb",
+            "max_processes",
+            "max_files_mb",
+            "max_cell_output_bytes",
+            "max_run_output_bytes",
+        ):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be positive or None, got {value!r}")
+
+
+@dataclass(frozen=True)
 class KernelJob:
     """Everything one run needs, as plain values.
 
@@ -37,7 +67,7 @@ class KernelJob:
     resolved connection: `{"id", "name", "type", "details"}`, secrets included in clear, so
     it is left out of the repr. `sql_row_limit` caps the rows a SQL cell keeps;
     `sql_query_timeout_seconds` bounds each SQL cell's query (None: only the run's timeout
-    does).
+    does). `limits` bounds what the kernel may use.
     """
 
     notebook: Mapping[str, Any]
@@ -49,6 +79,7 @@ class KernelJob:
     connections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     sql_row_limit: int = 100_000
     sql_query_timeout_seconds: float | None = None
+    limits: KernelLimits = field(default_factory=KernelLimits)
 
     def __post_init__(self) -> None:
         if self.timeout_seconds is not None and not self.timeout_seconds > 0:

@@ -13,9 +13,8 @@ import contextlib
 import logging
 import os
 import signal
-import tempfile
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,14 +31,18 @@ from runyard.kernel.execution import (
     UnsupportedCellError,
 )
 from runyard.kernel.parameters import inject_parameters
+from runyard.kernel.pool import KernelPool
 from runyard.kernel.process import GRACEFUL_SHUTDOWN_SECONDS, KernelProcess
-from runyard.kernel.results import CellError, KernelJob, KernelResult, RunOutcome
+from runyard.kernel.results import CellError, KernelJob, KernelLimits, KernelResult, RunOutcome
 from runyard.kernel.runlog import RunLog
+from runyard.kernel.sandbox import KernelSandbox, NoSandbox
+from runyard.kernel.watch import ResourceWatch, memory_limit_reason
 
 __all__ = [
     "CellError",
     "KernelControl",
     "KernelJob",
+    "KernelLimits",
     "KernelResult",
     "RunOutcome",
     "run_notebook",
@@ -57,6 +60,9 @@ def run_notebook(
     control: KernelControl | None = None,
     on_kernel_started: Callable[[int], None] | None = None,
     on_log: Callable[[str], None] | None = None,
+    *,
+    sandbox: KernelSandbox | None = None,
+    pool: KernelPool | None = None,
 ) -> KernelResult:
     """Execute `job` in a fresh kernel and return the result; block until the run is over.
 
@@ -68,6 +74,10 @@ def run_notebook(
     `control` lets another thread cancel the run. `on_kernel_started(pid)` is called in
     this thread as soon as the kernel process exists. `on_log(line)` gets each log line as
     it is written, in this thread.
+
+    The kernel runs in `sandbox` (none: an unconfined process with limits only), within
+    `job.limits`. With a `pool` whose kernels fit the job (same kernel, limits, and no
+    `job.cwd`), the run takes a pooled kernel if one is ready instead of starting one.
 
     Raises RuntimeError if called from a thread whose event loop is running (call it with
     `asyncio.to_thread` instead), or with a control that already served a run.
@@ -102,8 +112,16 @@ def run_notebook(
             due = None
             if job.timeout_seconds is not None:
                 due = stack.enter_context(Deadline(control, job.timeout_seconds)).due
-            cwd = job.cwd if job.cwd is not None else stack.enter_context(_scratch_dir())
-            verdict = asyncio.run(run.main(cwd, due))
+            kernel = _pooled_kernel(job, pool)
+            if kernel is None:
+                kernel = KernelProcess(
+                    job.kernel_name,
+                    sandbox=sandbox if sandbox is not None else NoSandbox(),
+                    limits=job.limits,
+                    env=kernel_environment(job.extra_env),
+                    work_dir=job.cwd,
+                )
+            verdict = asyncio.run(run.main(kernel, due))
             pages = run.pages
     except Exception as exc:
         # Broad on purpose: the contract is an outcome, never an exception. _Run.main has
@@ -142,14 +160,11 @@ class _Run:
         # Rendered while the kernel shuts down, when the notebook is final by then.
         self.pages: Pages | None = None
 
-    async def main(self, cwd: str, due: float | None) -> _Verdict:
-        """Run the job with a kernel working in `cwd`; return how it ended. `due` is when
-        the run's deadline passes (time.monotonic()), if it has one."""
+    async def main(self, kernel: KernelProcess, due: float | None) -> _Verdict:
+        """Run the job on `kernel` (launched already if it comes from a pool); return how it
+        ended. `due` is when the run's deadline passes (time.monotonic()), if it has one."""
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
-        kernel = KernelProcess(
-            self._job.kernel_name, cwd=cwd, env=kernel_environment(self._job.extra_env)
-        )
         verdict: _Verdict | None = None
         stop: StopRequest | None = None
         try:
@@ -160,7 +175,7 @@ class _Run:
                 loop.call_soon_threadsafe(stop_requested.set)
 
             self._control.set_waker(wake)
-            work = asyncio.create_task(self._work(kernel, cwd, due))
+            work = asyncio.create_task(self._work(kernel, due))
             stopped = asyncio.create_task(stop_requested.wait())
             await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if work.done() and not work.cancelled():
@@ -195,15 +210,23 @@ class _Run:
             return _Verdict(RunOutcome.ERRORED, reason)
         return verdict
 
-    async def _work(self, kernel: KernelProcess, cwd: str, due: float | None) -> _Verdict:
+    async def _work(self, kernel: KernelProcess, due: float | None) -> _Verdict:
         log = self._log
-        try:
-            pid = await kernel.launch()
-        except Exception as exc:
-            log.event(f"could not start kernel: {exc}")
-            return _Verdict(RunOutcome.ERRORED, f"Could not start kernel: {exc}")
+        job = self._job
+        pooled = kernel.pid is not None
+        if pooled:
+            pid = kernel.pid
+        else:
+            try:
+                pid = await kernel.launch()
+            except Exception as exc:
+                log.event(f"could not start kernel: {exc}")
+                return _Verdict(RunOutcome.ERRORED, f"Could not start kernel: {exc}")
+        assert pid is not None
         self._control.kernel_launched(pid, kernel.kill_group)
-        log.event(f"kernel started pid={pid} name={self._job.kernel_name}")
+        where = "sandboxed" if kernel.sandboxed else "not sandboxed"
+        started = "taken from the pool" if pooled else "started"
+        log.event(f"kernel {started} pid={pid} name={job.kernel_name} ({where}, {_limits(job)})")
         try:
             if self._on_kernel_started is not None:
                 self._on_kernel_started(pid)
@@ -218,14 +241,25 @@ class _Run:
                 kernel.manager,
                 client,
                 log,
-                cwd=cwd,
-                connections=self._job.connections,
-                sql_row_limit=self._job.sql_row_limit,
-                sql_query_timeout=self._job.sql_query_timeout_seconds,
+                exchange_dir=kernel.exchange_dir,
+                connections=job.connections,
+                sql_row_limit=job.sql_row_limit,
+                sql_query_timeout=job.sql_query_timeout_seconds,
                 run_due=due,
+                cell_output_limit=job.limits.max_cell_output_bytes,
+                run_output_limit=job.limits.max_run_output_bytes,
             )
-            await execution.run()
+            with ResourceWatch(self._control, pid, job.limits):
+                if pooled and job.extra_env:
+                    # A pooled kernel was started before its run was known.
+                    await execution.set_environment(job.extra_env)
+                await execution.run()
         except CellFailedError as exc:
+            if exc.error.ename == "MemoryError" and job.limits.memory_mb is not None:
+                # A single allocation past the limit fails at once (prlimit), before the
+                # watch sees the memory in use: the same limit, the same reason.
+                reason = f"{memory_limit_reason(job.limits)} (cell {exc.error.cell_index})"
+                return _Verdict(RunOutcome.ERRORED, reason, exc.error)
             return _Verdict(RunOutcome.ERRORED, str(exc), exc.error)
         except KernelDiedError as exc:
             # Expected when we killed the kernel ourselves; the stop explains it then.
@@ -291,11 +325,24 @@ def _exit_detail(returncode: int | None) -> str:
     return f" (exit code {returncode})"
 
 
-@contextlib.contextmanager
-def _scratch_dir() -> Iterator[str]:
-    # Removed only after the kernel and its group are dead: nothing is left to write in it.
-    with tempfile.TemporaryDirectory(prefix="runyard-run-", ignore_cleanup_errors=True) as path:
-        yield path
+def _pooled_kernel(job: KernelJob, pool: KernelPool | None) -> KernelProcess | None:
+    fits = (
+        pool is not None
+        and job.cwd is None
+        and job.kernel_name == pool.kernel_name
+        and job.limits == pool.limits
+    )
+    return pool.take() if fits and pool is not None else None
+
+
+def _limits(job: KernelJob) -> str:
+    limits = job.limits
+    parts = [
+        "no memory limit" if limits.memory_mb is None else f"memory {limits.memory_mb} MB",
+        "no process limit" if limits.max_processes is None else f"{limits.max_processes} processes",
+        "no file limit" if limits.max_files_mb is None else f"files {limits.max_files_mb} MB",
+    ]
+    return ", ".join(parts)
 
 
 def _result(

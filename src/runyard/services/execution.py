@@ -13,13 +13,23 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
-from runyard.kernel.runner import KernelControl, KernelJob, KernelResult, RunOutcome, run_notebook
+from runyard.kernel.pool import KernelPool
+from runyard.kernel.runner import (
+    KernelControl,
+    KernelJob,
+    KernelLimits,
+    KernelResult,
+    RunOutcome,
+    kernel_environment,
+    run_notebook,
+)
+from runyard.kernel.sandbox import KernelSandbox, NoSandbox
 from runyard.kernel.sql_cells import connection_references
 from runyard.services.connections import ConnectionService, ConnectionUnavailable
 from runyard.store import projects as project_store
@@ -62,6 +72,9 @@ class ExecutionSettings:
     worker_id: str = _CURRENT_WORKER_ID
     sql_row_limit: int = 100_000
     sql_query_timeout_seconds: float | None = None
+    limits: KernelLimits = field(default_factory=KernelLimits)
+    # Kernels started ahead of demand (kernel/pool.py); 0: none, each run starts its own.
+    pool_size: int = 0
 
 
 class ExecutionService:
@@ -71,12 +84,39 @@ class ExecutionService:
         clock: Callable[[], datetime],
         settings: ExecutionSettings,
         secrets: SecretBox | None = None,
+        sandbox: KernelSandbox | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         # Opens data-connection secrets for SQL cells; without it they cannot run.
         self._connections = None if secrets is None else ConnectionService(db, secrets, clock)
+        self._sandbox = sandbox if sandbox is not None else NoSandbox()
+        self._pool = (
+            KernelPool(
+                self._sandbox,
+                settings.kernel_name,
+                settings.limits,
+                kernel_environment({}),
+                settings.pool_size,
+            )
+            if settings.pool_size > 0
+            else None
+        )
+
+    @property
+    def pool(self) -> KernelPool | None:
+        return self._pool
+
+    def start(self) -> None:
+        """Start filling the kernel pool (a process that executes runs calls this)."""
+        if self._pool is not None:
+            self._pool.start()
+
+    def stop(self) -> None:
+        """Dispose of the pool's idle kernels."""
+        if self._pool is not None:
+            self._pool.stop()
 
     @property
     def worker_id(self) -> str:
@@ -95,6 +135,8 @@ class ExecutionService:
                 job,
                 control,
                 on_kernel_started=lambda pid: self._record_kernel(run_id, pid),
+                sandbox=self._sandbox,
+                pool=self._pool,
             )
         finally:
             heartbeat.stop()
@@ -155,6 +197,7 @@ class ExecutionService:
                 extra_env={"RUNYARD_RUN_ID": run.id, "RUNYARD_PROJECT_ID": run.project_id},
                 sql_row_limit=self._settings.sql_row_limit,
                 sql_query_timeout_seconds=self._settings.sql_query_timeout_seconds,
+                limits=self._settings.limits,
             )
         references = connection_references(job.notebook)
         if not references:

@@ -119,11 +119,13 @@ class Worker:
             without_heartbeat=True,
         )
         log.info("runyard worker %s (runs claimed as %s)", self.node_name, self.execution.worker_id)
+        self.execution.start()
         try:
             worker.start()
         finally:
             signals.worker_shutting_down.disconnect(self._drain)
             self.executor.stop()
+            self.execution.stop()
             self.db.dispose()
         exitcode: int = worker.exitcode or 0
         return exitcode
