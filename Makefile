@@ -7,15 +7,29 @@ UV := .uv/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install browser compat run test lint format bench clean
+.PHONY: install sandbox browser compat run test lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Creates .venv from uv.lock exactly (fails if pyproject.toml and uv.lock disagree).
-install: $(UV)
+install: $(UV) sandbox
 	$(UV) sync --locked --quiet
+
+# Kernels run in a bubblewrap sandbox (docs/security.md). As root (CI, a fresh machine) it
+# is installed here; elsewhere, without it, Runyard warns at start-up and runs kernels
+# unconfined, and the sandbox tests skip with a message (and fail when CI=true).
+sandbox:
+	@if ! command -v bwrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's bubblewrap to sandbox notebook kernels"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)); \
+	  else \
+	    echo "bubblewrap is not installed: kernels will run without a sandbox (apt-get install bubblewrap)"; \
+	  fi; \
+	fi
 
 run: install
 	$(VENV)/bin/runyard serve

@@ -126,6 +126,10 @@ def settings_values(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "rate_limits": GENEROUS_RATE_LIMITS,
         # A test's app stops at once, killing what still runs (tests of the grace pass theirs).
         "shutdown_grace_seconds": 0,
+        # Most in-process tests look at the API, not at kernels: no pool to fill for each
+        # of them. The run lifecycle tests (cancel, SQL cells) turn it on, and every real `runyard
+        # serve` in the suite runs with the default pool.
+        "kernel_pool_size": 0,
     }
 
 

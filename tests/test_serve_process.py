@@ -105,12 +105,16 @@ def test_after_a_crash_running_runs_end_errored_and_pending_runs_still_run(
 
     kernel_pid = kernel_pid_of(server, slow_id, running)
     server.kill_hard()
-    assert process_alive(kernel_pid), "the kernel should outlive a server killed with -9"
+    # The kernel dies with the server that started it (its sandbox's --die-with-parent):
+    # no orphan is left running until the next start.
+    deadline = time.monotonic() + 10
+    while process_alive(kernel_pid):
+        assert time.monotonic() < deadline, "the kernel outlived a server killed with -9"
+        time.sleep(0.05)
     server.start()
 
     lost = server.wait_for(slow_id, running, TERMINAL, timeout=30)
     assert lost["status"] == "ERRORED"
     assert "server stopped" in lost["error"]["message"]
-    assert not process_alive(kernel_pid), "the restarted server must kill the orphaned kernel"
     picked_up = server.wait_for(quick_id, pending, TERMINAL)
     assert picked_up["status"] == "COMPLETED"

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from runyard.app import Runtime
 from runyard.store import runs as run_store
 from tests.cast import notebook, published_project, trigger, wait_for_end, wait_for_status
+
+
+@pytest.fixture
+def settings_values(settings_values: dict[str, Any]) -> dict[str, Any]:
+    """These runs take their kernels from the pool, as with the default settings."""
+    return {**settings_values, "kernel_pool_size": 1}
 
 
 def process_gone(pid: int, timeout: float = 10) -> bool:

@@ -18,6 +18,12 @@ from tests.conftest import PG_ADMIN_URL, _pg_available, service_missing
 pytestmark = pytest.mark.kernel
 
 
+@pytest.fixture
+def settings_values(settings_values: dict[str, Any]) -> dict[str, Any]:
+    """These runs take their kernels from the pool, as with the default settings."""
+    return {**settings_values, "kernel_pool_size": 1}
+
+
 def with_sql(nb: dict[str, Any], query: str, connection: str, output: str = "df") -> None:
     """Insert a SQL cell before the notebook's last cell."""
     nb["cells"].insert(

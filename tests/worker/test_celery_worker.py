@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from runyard.executor.celery import BrokerSettings, CeleryExecutor
-from tests.servers import RUNYARD, Server, import_example
+from tests.servers import RUNYARD, Server, free_port, import_example
 from tests.worker.conftest import TERMINAL, Cluster, process_alive
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kernel, pytest.mark.slow]
@@ -44,13 +46,42 @@ def _import(server: Server, *cells: dict[str, Any]) -> str:
     return project_id
 
 
+class Gate:
+    """What a gated run waits for: something listening on a port of this machine. A kernel
+    in its sandbox sees none of the test's files, but it does reach the network."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+
+    def open(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    door = Gate()
+    yield door
+    door.close()
+
+
 def gated_project(server: Server) -> str:
-    """A notebook that runs until the file named by its `gate` input exists."""
+    """A notebook that runs until its `gate` input's port is open (see Gate)."""
     return _import(
         server,
-        _code_cell('gate = ""', tags=["parameters"]),
+        _code_cell("gate = 0", tags=["parameters"]),
         _code_cell(
-            "import os, time\nwhile not os.path.exists(gate):\n    time.sleep(0.05)\n"
+            "import socket, time\n"
+            "while True:\n"
+            "    try:\n"
+            "        socket.create_connection(('127.0.0.1', gate), timeout=1).close()\n"
+            "        break\n"
+            "    except OSError:\n"
+            "        time.sleep(0.05)\n"
             "print('through the gate')"
         ),
     )
@@ -80,15 +111,14 @@ def pid_in(worker_id: str | None) -> int:
 
 
 def test_runs_wait_pending_for_workers_then_spread_over_them_each_executed_once(
-    cluster: Cluster, tmp_path: Path
+    cluster: Cluster, gate: Gate
 ) -> None:
     server = cluster.start(workers=0)
     gated = gated_project(server)
     example = import_example(server)
-    gate = tmp_path / "gate"
 
     # Nobody can claim a run before a worker is up: the messages wait in the broker.
-    held = [trigger(server, gated, {"gate": str(gate)}) for _ in range(2)]
+    held = [trigger(server, gated, {"gate": gate.port}) for _ in range(2)]
     assert [status_of(server, gated, run_id) for run_id in held] == ["PENDING", "PENDING"]
 
     # Each worker has one kernel slot: with a gated run holding one worker, the other run
@@ -99,7 +129,7 @@ def test_runs_wait_pending_for_workers_then_spread_over_them_each_executed_once(
     assert {pid_in(cluster.worker_of(run_id)) for run_id in held} == {w.pid for w in workers}
 
     queued = [trigger(server, example, {"region": "APAC", "days": 3}) for _ in range(2)]
-    gate.touch()
+    gate.open()
     for project_id, run_id in [(gated, r) for r in held] + [(example, r) for r in queued]:
         final = server.wait_for(project_id, run_id, TERMINAL)
         assert final["status"] == "COMPLETED", final
@@ -210,13 +240,12 @@ def test_sigterm_ends_a_workers_running_run_errored_and_leaves_queued_runs_to_ot
 
 
 def test_sigterm_lets_a_run_that_ends_within_the_grace_period_complete(
-    cluster: Cluster, tmp_path: Path
+    cluster: Cluster, gate: Gate
 ) -> None:
     server = cluster.start(RUNYARD_SHUTDOWN_GRACE_SECONDS="120")
     worker = cluster.workers[0]
     gated = gated_project(server)
-    gate = tmp_path / "gate"
-    running = trigger(server, gated, {"gate": str(gate)})
+    running = trigger(server, gated, {"gate": gate.port})
     server.wait_for(gated, running, {"RUNNING"})
 
     worker.process.send_signal(signal.SIGTERM)
@@ -224,7 +253,7 @@ def test_sigterm_lets_a_run_that_ends_within_the_grace_period_complete(
     with pytest.raises(subprocess.TimeoutExpired):
         worker.process.wait(timeout=2)
     assert status_of(server, gated, running) == "RUNNING"
-    gate.touch()
+    gate.open()
     assert worker.process.wait(timeout=60) == 0
     finished = server.wait_for(gated, running, TERMINAL)
     assert finished["status"] == "COMPLETED", finished
