@@ -178,15 +178,27 @@ def new_connection(client: TestClient, name: str = "Warehouse", **body: Any) -> 
     return created
 
 
+# -- saved views -------------------------------------------------------------------------------
+
+
+def new_view(client: TestClient, project_id: str, name: str, inputs: dict[str, Any]) -> str:
+    response = client.post(
+        f"/api/v1/projects/{project_id}/views", json={"name": name, "inputParams": inputs}
+    )
+    assert response.status_code == 201, response.text
+    view_id: str = response.json()["id"]
+    return view_id
+
+
 # -- a workspace with one of everything --------------------------------------------------------
 
 
 def one_of_everything(client: TestClient) -> dict[str, str]:
     """A published project (inputs `n`, an int, `ratio`, a float, and `label`, a string) with a
-    finished run and a paused schedule, a user with a
-    personal token, a group, a collection and a data connection: the ids, by the name of the
-    path parameter each fills (`projectId`, `runId`, …). Nothing is left running, so the
-    database stays still until the next request changes it."""
+    finished run that updated its published results, a paused schedule and a saved view, a
+    user with a personal token, a group, a collection and a data connection: the ids, by the
+    name of the path parameter each fills (`projectId`, `runId`, …). Nothing is left running,
+    so the database stays still until the next request changes it."""
     project_id = published_project(
         client, notebook("m = n * ratio", parameters="n = 1\nratio = 0.5\nlabel = 'x'"), "Seeded"
     )
@@ -215,4 +227,5 @@ def one_of_everything(client: TestClient) -> dict[str, str]:
         "groupId": new_group(client, "Seeded group", [user_id]),
         "collectionId": new_collection(client, "Seeded collection"),
         "dataConnectionId": new_connection(client, "Seeded connection")["id"],
+        "viewId": new_view(client, project_id, "Seeded view", {"n": 2}),
     }

@@ -32,6 +32,7 @@ from runyard.api.v1 import runs as runs_api
 from runyard.api.v1 import schedules as schedules_api
 from runyard.api.v1 import tokens as tokens_api
 from runyard.api.v1 import users as users_api
+from runyard.api.v1 import views as views_api
 from runyard.auth.keys import load_or_create_secret_key, workspace_id
 from runyard.auth.secrets import SecretBox
 from runyard.config import ExecutorKind, Settings
@@ -65,6 +66,7 @@ from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
 from runyard.services.tokens import TokenService
 from runyard.services.users import UserService
+from runyard.services.views import ViewService
 from runyard.store.db import Database, upgrade, wait_until_migrated
 from runyard.web import errors as web_errors
 from runyard.web.routes import router as web_router
@@ -146,6 +148,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         projects=projects,
         runs=runs,
         schedules=ScheduleService(db, projects, utcnow, notifications),
+        views=ViewService(db, projects, utcnow),
         users=UserService(db, utcnow, workspace_id(key)),
         tokens=TokenService(db, key, utcnow, settings.max_personal_token_days),
         groups=GroupService(db, utcnow),
@@ -381,6 +384,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(projects_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(runs_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(schedules_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(views_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(users_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(tokens_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(groups_api.router, prefix="/api/v1", dependencies=limited)

@@ -214,6 +214,28 @@ class RunyardClient:
             raise ApiError(response.status_code, response.json())
         return response.text
 
+    # -- saved views -----------------------------------------------------------------------
+
+    def views(self, project_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/projects/{project_id}/views")["values"]
+        return result
+
+    def create_view(
+        self, project_id: str, name: str, input_params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        body = {"name": name, "inputParams": dict(input_params)}
+        result: dict[str, Any] = self._call("POST", f"/projects/{project_id}/views", json=body)
+        return result
+
+    def rename_view(self, project_id: str, view_id: str, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/projects/{project_id}/views/{view_id}", json={"name": name}
+        )
+        return result
+
+    def delete_view(self, project_id: str, view_id: str) -> None:
+        self._call("DELETE", f"/projects/{project_id}/views/{view_id}")
+
     # -- schedules -------------------------------------------------------------------------
 
     def schedules(self, project_id: str) -> list[dict[str, Any]]:

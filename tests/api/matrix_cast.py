@@ -166,6 +166,19 @@ def fresh_schedule(world: World, _target: Target) -> dict[str, str]:
     return {"scheduleId": schedule_id}
 
 
+def fresh_view(world: World, _target: Target) -> dict[str, str]:
+    return {"viewId": _new_view(world.admin, world.ids["projectId"], f"Fresh {world.serial()}")}
+
+
+def _new_view(admin: TestClient, project_id: str, name: str) -> str:
+    response = admin.post(
+        f"/api/v1/projects/{project_id}/views", json={"name": name, "inputParams": {"wait": 1}}
+    )
+    assert response.status_code == 201, response.text
+    view_id: str = response.json()["id"]
+    return view_id
+
+
 def fresh_user(world: World, _target: Target) -> dict[str, str]:
     user_id: str = new_user(world.admin, f"fresh-{world.serial()}@example.com", "MEMBER")["id"]
     return {"userId": user_id}
@@ -253,6 +266,10 @@ def named(prefix: str) -> Any:
         return {"name": f"{prefix} {world.serial()}"}
 
     return body
+
+
+def new_view_body(world: World, _target: Target) -> dict[str, Any]:
+    return {"name": f"View {world.serial()}", "inputParams": {"wait": 2}}
 
 
 def new_user_body(world: World, _target: Target) -> dict[str, Any]:
@@ -350,6 +367,7 @@ def _populate(world: World, runtime: Runtime) -> None:
         sharing={"workspace": {"members": "QUERY", "guests": "QUERY"}},
     )
     world.ids.update(
+        viewId=_new_view(admin, project_id, "Standing view"),
         projectId=project_id,
         runId=finished,
         scheduleId=schedule_id,

@@ -55,6 +55,7 @@ SEEDED_IDS = frozenset(
         "groupId",
         "collectionId",
         "dataConnectionId",
+        "viewId",
     }
 )
 # Bookkeeping of authentication, written at most once a minute per token whatever the
@@ -284,6 +285,8 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
         "description": "Words",
         "sharing": {"groups": {"upsert": [{"group": {"id": ids["groupId"]}, "access": "QUERY"}]}},
     },
+    wire.CreateViewBody: lambda ids: {"name": "A view", "inputParams": {"n": 3}},
+    wire.RenameViewBody: lambda ids: {"name": "Renamed view"},
     sharing_wire.EditUsersBody: lambda ids: {
         "sharing": {"upsert": {"users": [{"user": {"id": ids["userId"]}, "access": "CAN_VIEW"}]}}
     },
@@ -444,6 +447,14 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
             "Slack channel without a Slack token",
             _with(wire.SchedulePatch, notifications=[{"type": "ALL", "slackChannelIds": ["C1"]}]),
             "notifications[0].slackChannelIds",
+        ),
+    ],
+    wire.CreateViewBody: [
+        Case("unknown input", _with(wire.CreateViewBody, inputParams={"nope": 1}), "inputParams"),
+        Case(
+            "input of the wrong type",
+            _with(wire.CreateViewBody, inputParams={"n": "ten"}),
+            "inputParams.n",
         ),
     ],
     wire.CreateUserBody: [

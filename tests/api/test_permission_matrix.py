@@ -54,10 +54,12 @@ from tests.api.matrix_cast import (
     fresh_pending_run,
     fresh_schedule,
     fresh_user,
+    fresh_view,
     level_at_least,
     named,
     new_connection_body,
     new_user_body,
+    new_view_body,
     paused_schedule,
     role_at_least,
     share_into_vault,
@@ -124,6 +126,7 @@ RUN = ("projects:run",)
 P = "/api/v1/projects/{projectId}"
 LEGACY = "/api/v1/project/{projectId}"
 SCHEDULE = P + "/schedules/{scheduleId}"
+VIEW = P + "/views/{viewId}"
 
 MATRIX: dict[Route, tuple[Case, ...]] = {
     # -- projects --------------------------------------------------------------------------
@@ -160,6 +163,12 @@ MATRIX: dict[Route, tuple[Case, ...]] = {
         ),
     ),
     ("GET", P + "/publishedRun"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
+    # -- saved views: app viewers list and run them, editors keep them ---------------------------
+    ("GET", P + "/views"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
+    ("POST", P + "/views"): (Case(Rule(201, "EDITOR", WRITE, "CAN_EDIT"), body=new_view_body),),
+    ("GET", VIEW): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
+    ("PATCH", VIEW): (Case(Rule(200, "EDITOR", WRITE, "CAN_EDIT"), body=named("Renamed view")),),
+    ("DELETE", VIEW): (Case(Rule(204, "EDITOR", WRITE, "CAN_EDIT"), fresh=fresh_view),),
     ("GET", P + "/runs"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
     ("GET", LEGACY + "/runs"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
     ("GET", P + "/runs/{runId}"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),

@@ -498,6 +498,40 @@ class SkippedSlotList(Wire):
     values: list[SkippedSlot]
 
 
+# -- saved views (Runyard extension) --------------------------------------------------------
+
+
+def _not_blank_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+ViewName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank_text)]
+
+
+class CreateViewBody(StrictWire):
+    name: ViewName
+    inputParams: dict[str, Any] = Field(default_factory=dict)
+
+
+class RenameViewBody(StrictWire):
+    name: ViewName
+
+
+class SavedView(Wire):
+    id: str
+    projectId: str
+    name: str
+    inputParams: dict[str, Any]
+    createdAt: str
+    updatedAt: str
+
+
+class SavedViewList(Wire):
+    values: list[SavedView]
+
+
 # -- groups ------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from runyard.cli import project_sharing
 from runyard.cli import schedules as schedules_cli
 from runyard.cli import tokens as tokens_cli
 from runyard.cli import users as users_cli
+from runyard.cli import views as views_cli
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
 from runyard.client import RunyardClient
@@ -31,6 +32,7 @@ runs_app = typer.Typer(help="Trigger, watch, list and cancel runs.", no_args_is_
 app.add_typer(projects_app, name="projects")
 app.add_typer(runs_app, name="runs")
 app.add_typer(schedules_cli.app, name="schedules")
+app.add_typer(views_cli.app, name="views")
 app.add_typer(groups_cli.app, name="groups")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(connections_cli.app, name="connections")
@@ -244,6 +246,9 @@ def runs_trigger(
         bool,
         typer.Option(help="If it completes, the published app shows its outputs (Can Edit)."),
     ] = False,
+    view: Annotated[
+        str | None, typer.Option(help="Run with this saved view's inputs (its id).")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -252,6 +257,8 @@ def runs_trigger(
     options: dict[str, Any] = {}
     if update_published_results:
         options["updatePublishedResults"] = True
+    if view:
+        options["viewId"] = view
     with api_client(url, token) as client:
         run = client.trigger(project_id, params, idempotency_key=idempotency_key, **options)
         console.print(f"Run {run['runId']} (version {run['projectVersion']})")

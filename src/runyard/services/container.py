@@ -15,6 +15,7 @@ from runyard.services.runs import RunService
 from runyard.services.schedules import ScheduleService
 from runyard.services.tokens import TokenService
 from runyard.services.users import UserService
+from runyard.services.views import ViewService
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Services:
     projects: ProjectService
     runs: RunService
     schedules: ScheduleService
+    views: ViewService
     users: UserService
     tokens: TokenService
     groups: GroupService

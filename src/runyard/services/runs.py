@@ -6,6 +6,7 @@ re-rung by `ring_lost_runs`, so nothing acknowledged to a client is ever lost.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from runyard.errors import (
     Unprocessable,
 )
 from runyard.executor.base import Executor
+from runyard.kernel.artifacts import render_pages
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
 from runyard.services.notifications import NotificationService, checked_recipients
@@ -34,6 +36,7 @@ from runyard.services.projects import ProjectService
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
 from runyard.store import runs as store
+from runyard.store import views as view_store
 from runyard.store.db import Database
 from runyard.store.runs import IdempotencyKeyRow, RunEventRow, RunRow
 
@@ -126,7 +129,11 @@ class RunService:
             options["notificationRecipients"] = recipients
         version = self._projects.published_version(project_id)
         specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
-        inputs = params.validate_inputs(specs, request.input_params or {})
+        given = request.input_params or {}
+        if request.view_id is not None:
+            given = self._view_inputs(project_id, request.view_id)
+            options["viewId"] = request.view_id
+        inputs = params.validate_inputs(specs, given)
         now = self._clock()
         if request.dry_run:
             return Triggered(
@@ -200,6 +207,15 @@ class RunService:
             rung_at=now,
             cancel_requested=False,
         )
+
+    def _view_inputs(self, project_id: str, view_id: str) -> dict[str, Any]:
+        """The inputs of a saved view of the project; NotFound for an unknown view or one of
+        another project."""
+        with self._db.read() as session:
+            view = view_store.get_view(session, project_id, view_id)
+            if view is None:
+                raise NotFound("saved view", view_id)
+            return dict(view.input_params)
 
     def _replay(self, session: Any, project_id: str, key: str, now: datetime) -> RunRow | None:
         existing = store.idempotent_run(session, project_id, key)
@@ -279,9 +295,16 @@ class RunService:
             if run is None or run.project_id != project_id:
                 raise NotFound("run", run_id)
             row = store.get_artifact(session, run_id, stored)
-        if row is None:
-            raise ArtifactNotReady(run_id, name)
-        return row.media_type, row.content
+            executed = store.get_artifact(session, run_id, "notebook") if row is None else None
+        if row is not None:
+            return row.media_type, row.content
+        if executed is not None and stored in ("html", "app"):
+            # The run just ended and its pages are being made (execution.py): make this one.
+            pages = render_pages(json.loads(executed.content))
+            return "text/html; charset=utf-8", (
+                pages.notebook if stored == "html" else pages.app
+            ).encode()
+        raise ArtifactNotReady(run_id, name)
 
     def published(self, actor: Actor, project_id: str) -> RunRow:
         """The run whose outputs the project's published app shows: the latest completed run
@@ -470,12 +493,6 @@ def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
         raise BadRequest(
             "updatePublishedResults cannot be used with custom inputParams",
             issues=["updatePublishedResults: not allowed together with inputParams"],
-        )
-    if request.view_id:
-        # Saved views are not part of Runyard yet; refuse rather than silently use defaults.
-        raise Unprocessable(
-            f"Saved view {request.view_id} not found",
-            issues=[f"viewId: no saved view {request.view_id!r} in this project"],
         )
     return {
         "updatePublishedResults": update_published,

@@ -13,6 +13,7 @@ from runyard.store import (  # noqa: F401  (every table)
     projects,
     runs,
     schedules,
+    views,
 )
 from runyard.store.base import Base
 

@@ -16,7 +16,14 @@ from starlette.responses import RedirectResponse, Response
 from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, is_allowed, may_on_project
 from runyard.domain.run_status import RunStatus, RunTrigger
-from runyard.errors import ArtifactNotReady, InvalidInputParams, NoPublishedResults, Unprocessable
+from runyard.errors import (
+    ArtifactNotReady,
+    BadRequest,
+    Conflict,
+    InvalidInputParams,
+    NoPublishedResults,
+    Unprocessable,
+)
 from runyard.services.container import Services
 from runyard.services.runs import TriggerRequest
 from runyard.store.projects import ProjectFilter
@@ -83,16 +90,17 @@ def trigger_run(projectId: str, posted: PostedDep, services: ServicesDep) -> Res
     again with each field's problem (422) and start nothing."""
     who = posted.visitor
     project = services.projects.get(who.actor, projectId)
+    view = posted.form.get("view")
+    if isinstance(view, str) and view:
+        return _run_saved_view(services, who, projectId, view, posted.form.get("submission"))
     run_form = forms.read_run_form(project.parameters, posted.form)
+    if posted.form.get("action") == "save-view":
+        return _save_view(services, who, projectId, run_form, posted.form.get("view_name"))
     submission = posted.form.get("submission")
     request = TriggerRequest(
         input_params=run_form.inputs,
         trigger=RunTrigger.APP_REFRESH,
-        # Each rendering of the form has its own key: a double click or a resubmitted form
-        # finds the run the first submission started instead of starting a second one.
-        idempotency_key=f"web-form:{submission}"
-        if isinstance(submission, str) and _SUBMISSION.fullmatch(submission)
-        else None,
+        idempotency_key=_idempotency_key(submission),
         # A JSON field that did not parse will fail validation anyway: validate the rest
         # without starting anything, so the form can list every problem at once.
         dry_run=bool(run_form.json_errors),
@@ -104,6 +112,57 @@ def trigger_run(projectId: str, posted: PostedDep, services: ServicesDep) -> Res
     if triggered.dry_run:
         return _invalid_inputs(services, who, projectId, run_form, InvalidInputParams())
     return RedirectResponse(_run_path(projectId, triggered.run.id), status_code=303)
+
+
+def _idempotency_key(submission: object) -> str | None:
+    # Each rendering of a form has its own key: a double click or a resubmitted form finds
+    # the run the first submission started instead of starting a second one.
+    if isinstance(submission, str) and _SUBMISSION.fullmatch(submission):
+        return f"web-form:{submission}"
+    return None
+
+
+def _run_saved_view(
+    services: Services, who: Visitor, project_id: str, view_id: str, submission: object
+) -> Response:
+    """Start a run with a saved view's inputs (RunProject's viewId) and go to its page."""
+    request = TriggerRequest(
+        view_id=view_id,
+        trigger=RunTrigger.APP_REFRESH,
+        idempotency_key=_idempotency_key(submission),
+    )
+    try:
+        triggered = services.runs.trigger(who.actor, project_id, request)
+    except InvalidInputParams as error:
+        problems = [f"This view's inputs no longer fit the published version: {error.issues}"]
+        return _project_page(services, who, project_id, form_errors=problems, status=422)
+    return RedirectResponse(_run_path(project_id, triggered.run.id), status_code=303)
+
+
+def _save_view(
+    services: Services, who: Visitor, project_id: str, run_form: forms.RunForm, name: object
+) -> Response:
+    """Save the form's inputs as a view named `name`; on a problem, show the form again."""
+    try:
+        services.views.create(who.actor, project_id, str(name or ""), run_form.inputs)
+    except InvalidInputParams as error:
+        return _invalid_inputs(services, who, project_id, run_form, error)
+    except (BadRequest, Conflict) as error:
+        return _project_page(
+            services,
+            who,
+            project_id,
+            run_form=run_form,
+            form_errors=error.issues or [error.message],
+            status=422,
+        )
+    return RedirectResponse(f"/app/projects/{project_id}#saved-views", status_code=303)
+
+
+@router.post("/app/projects/{projectId}/views/{viewId}/delete")
+def delete_view(projectId: str, viewId: str, posted: PostedDep, services: ServicesDep) -> Response:
+    services.views.delete(posted.visitor.actor, projectId, viewId)
+    return RedirectResponse(f"/app/projects/{projectId}#saved-views", status_code=303)
 
 
 @router.post("/app/projects/{projectId}/sharing")
@@ -310,6 +369,8 @@ def _project_page(
         "project": project.row,
         "view": project,
         "published": published,
+        "views": services.views.list(who.actor, project_id),
+        "can_edit_views": may_on_project(who.actor, Action.EDIT_PROJECTS, access),
         "fields": forms.fields(
             project.parameters, run_form.texts if run_form else None, field_errors
         ),

@@ -1,0 +1,37 @@
+"""`runyard projects published`, `runyard runs trigger --update-published-results|--view` and
+`runyard views …`, against a real `runyard serve`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tests.servers import Server, cli, import_example
+
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
+
+
+def test_a_run_publishes_its_results_and_views_are_kept_and_run(server: Server) -> None:
+    project_id = import_example(server)
+    cli(server, "projects", "published", project_id, expect=1)
+    ran = cli(server, "runs", "trigger", project_id, "--update-published-results", "--wait")
+    run_id = re.search(r"Run ([0-9a-f-]{36})", ran)
+    assert run_id and "COMPLETED" in ran
+    shown = cli(server, "projects", "published", project_id)
+    assert f"run {run_id.group(1)}" in shown and "the notebook defaults" in shown
+
+    created = cli(server, "views", "create", project_id, "Asia", "-p", "region=APAC")
+    view_id = re.search(r"View ([0-9a-f-]{36})", created)
+    assert view_id
+    assert 'region="APAC"' in cli(server, "views", "list", project_id)
+    by_view = cli(server, "runs", "trigger", project_id, "--view", view_id.group(1), "--wait")
+    assert "COMPLETED" in by_view
+    by_view_id = re.search(r"Run ([0-9a-f-]{36})", by_view)
+    assert by_view_id
+    status = server.http.get(f"/api/v1/projects/{project_id}/runs/{by_view_id.group(1)}")
+    assert status.json()["inputParams"]["region"] == "APAC"
+    assert "Asia pacific" in cli(
+        server, "views", "rename", project_id, view_id.group(1), "Asia pacific"
+    )
+    cli(server, "views", "delete", project_id, view_id.group(1))
+    assert "Asia" not in cli(server, "views", "list", project_id)
