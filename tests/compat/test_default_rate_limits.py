@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,20 +53,18 @@ class Watcher:
     watch: Callable[[Server, str], Watched]
 
 
+def airflow_home(server_home: Path) -> dict[str, str]:
+    """Airflow's settings: its home (with its metadata database) beside the server's."""
+    return {
+        "AIRFLOW_HOME": str(server_home.parent / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+
+
 def airflow_operator(server: Server, project_id: str) -> Watched:
     """airflow-provider-hex's HexRunProjectOperator with only a project: `wait_seconds=3`."""
-    airflow_home = server.home.parent / "airflow"
-    airflow_home.mkdir()
-    env = {
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_HEX_DEFAULT": json.dumps(
-            {"conn_type": "hex", "host": f"http://127.0.0.1:{server.port}", "password": TOKEN}
-        ),
-    }
-    migrated = in_client_env("airflow-provider-hex", "airflow", "db", "migrate", env=env)
-    if migrated.returncode != 0:
-        return Watched(False, migrated.stdout + migrated.stderr)
+    connection = {"conn_type": "hex", "host": f"http://127.0.0.1:{server.port}", "password": TOKEN}
+    env = {**airflow_home(server.home), "AIRFLOW_CONN_HEX_DEFAULT": json.dumps(connection)}
     driven = drive(
         "airflow-provider-hex", "airflow_dag.py", json.dumps({"project_id": project_id}), env=env
     )
@@ -173,7 +172,14 @@ def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     # about rate limits inherited from the environment, so this server has the defaults.
     for name in [n for n in running.env if n.startswith("RUNYARD_RATE_LIMIT")]:
         del running.env[name]
-    running.start()
+    # Airflow is the slowest client to get going: its database migrates while the server
+    # starts, or its run would end well after the others'.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        airflow = ("airflow-provider-hex", "airflow", "db", "migrate")
+        migrating = pool.submit(in_client_env, *airflow, env=airflow_home(home))
+        running.start()
+        migrated = migrating.result()
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     try:
         yield running
     finally:
@@ -238,10 +244,12 @@ def test_every_published_client_watches_a_long_run_at_its_own_pace_without_a_429
         (run,) = default_server.http.get(f"/api/v1/projects/{project_id}/runs").json()["runs"]
         assert run["status"] == "COMPLETED"
         assert run["elapsedTime"] >= RUN_SECONDS * 1000
-        # The client really polled, at about its interval, for the whole run.
+        # The client really polled, at about its interval, for the whole run: each poll's own
+        # time stretches the period a little, the more so on a busy machine, hence the 3/4.
         polls = [
             path
             for method, path, _ in logged
             if method == "GET" and path.startswith(run_status_paths(project_id, run["runId"]))
         ]
-        assert len(polls) >= 90 / watcher.poll_interval, (watcher.name, len(polls))
+        expected = 0.75 * RUN_SECONDS / watcher.poll_interval
+        assert len(polls) >= expected, (watcher.name, len(polls))
