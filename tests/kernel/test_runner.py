@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from runyard.kernel.artifacts import render_pages
 from runyard.kernel.runner import (
     KernelControl,
     KernelJob,
@@ -122,7 +123,7 @@ def test_the_executed_notebook_is_plain_json_with_outputs(greeting_run: Greeting
 
 
 def test_the_html_shows_the_outputs(greeting_run: GreetingRun) -> None:
-    html = greeting_run.result.html
+    html = render_pages(greeting_run.result.executed_notebook).notebook
 
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert "hello wörld" in html

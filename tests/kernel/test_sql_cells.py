@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from tests.conftest import service_missing
 
+from runyard.kernel.artifacts import render_pages
 from runyard.kernel.runner import (
     KernelControl,
     KernelJob,
@@ -103,7 +104,7 @@ def test_a_sqlite_query_becomes_a_dataframe_a_later_cell_uses(
     shown = result.executed_notebook["cells"][0]
     assert "ann" in text_of(result, 0)
     assert shown["source"].startswith("select customer")
-    assert "<table" in result.html
+    assert "<table" in render_pages(result.executed_notebook).notebook
     assert "cell 0 queried sqlite connection c-sqlite: 2 rows, 2 columns" in result.log
 
 
@@ -253,7 +254,8 @@ def test_a_postgres_query_keeps_the_password_out_of_everything(
 
     assert result.outcome is RunOutcome.COMPLETED, result.reason
     assert "'label': 'b'" in text_of(result, 3)
-    everything = json.dumps(result.executed_notebook) + result.html + result.app_html + result.log
+    pages = render_pages(result.executed_notebook)
+    everything = json.dumps(result.executed_notebook) + pages.notebook + pages.app + result.log
     assert PASSWORD not in everything
     assert "c-pg" in result.log
 

@@ -115,8 +115,6 @@ class KernelResult:
 
     outcome: RunOutcome
     executed_notebook: dict[str, Any]
-    html: str
-    app_html: str  # the outputs alone, without the cells' sources
     log: str
     error: CellError | None
     reason: str | None

@@ -22,7 +22,6 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from runyard.kernel.artifacts import Pages, render_pages
 from runyard.kernel.control import Deadline, KernelControl, StopRequest
 from runyard.kernel.execution import (
     CellFailedError,
@@ -106,7 +105,6 @@ def run_notebook(
         return _result(verdict, notebook, log, started_at)
 
     run = _Run(job, notebook, control, log, on_kernel_started)
-    pages: Pages | None = None
     try:
         with contextlib.ExitStack() as stack:
             due = None
@@ -122,14 +120,13 @@ def run_notebook(
                     work_dir=job.cwd,
                 )
             verdict = asyncio.run(run.main(kernel, due))
-            pages = run.pages
     except Exception as exc:
         # Broad on purpose: the contract is an outcome, never an exception. _Run.main has
         # already disposed of the kernel in its own finally, whatever went wrong.
         logger.exception("kernel runner failed")
         log.event(f"internal error: {traceback.format_exc()}")
         verdict = _Verdict(RunOutcome.ERRORED, f"Internal error: {type(exc).__name__}: {exc}")
-    return _result(verdict, notebook, log, started_at, pages)
+    return _result(verdict, notebook, log, started_at)
 
 
 @dataclass(frozen=True)
@@ -157,8 +154,6 @@ class _Run:
         self._control = control
         self._log = log
         self._on_kernel_started = on_kernel_started
-        # Rendered while the kernel shuts down, when the notebook is final by then.
-        self.pages: Pages | None = None
 
     async def main(self, kernel: KernelProcess, due: float | None) -> _Verdict:
         """Run the job on `kernel` (launched already if it comes from a pool); return how it
@@ -188,19 +183,12 @@ class _Run:
             if stop is not None:
                 killed = "no kernel to kill" if kernel.pid is None else f"killed pid={kernel.pid}"
                 self._log.event(f"stopping: {stop.reason}; {killed}")
-            # Only a run that ended on its own shuts its kernel down politely; a stopped run
-            # was killed already, and after an error of ours there is nothing to save.
-            graceful = stop is None and verdict is not None
-            # The polite shutdown mostly waits on the kernel: render the (now final)
-            # notebook meanwhile, so the run's result is ready as soon as the kernel is gone.
-            rendering = (
-                asyncio.create_task(asyncio.to_thread(render_pages, _plain(self._notebook)))
-                if graceful
-                else None
-            )
+            # Only a run that ended on its own, in a working directory that is kept, shuts its
+            # kernel down politely, so that the files it writes are flushed. Otherwise the
+            # working directory goes with the kernel: nothing is worth waiting for. A stopped
+            # run was killed already, and after an error of ours there is nothing to save.
+            graceful = stop is None and verdict is not None and self._job.cwd is not None
             await kernel.dispose(graceful=graceful)
-            if rendering is not None:
-                self.pages = await rendering
             self._log_kernel_exit(kernel)
         if stop is not None:
             return _Verdict(stop.outcome, stop.reason)
@@ -346,22 +334,13 @@ def _limits(job: KernelJob) -> str:
 
 
 def _result(
-    verdict: _Verdict,
-    notebook: Mapping[str, Any],
-    log: RunLog,
-    started_at: datetime,
-    pages: Pages | None = None,
+    verdict: _Verdict, notebook: Mapping[str, Any], log: RunLog, started_at: datetime
 ) -> KernelResult:
-    executed = _plain(notebook)
-    if pages is None:
-        pages = render_pages(executed)
     ending = f"run ended: {verdict.outcome.value}"
     log.event(ending if verdict.reason is None else f"{ending} ({verdict.reason})")
     return KernelResult(
         outcome=verdict.outcome,
-        executed_notebook=executed,
-        html=pages.notebook,
-        app_html=pages.app,
+        executed_notebook=_plain(notebook),
         log=log.text(),
         error=verdict.error,
         reason=verdict.reason,

@@ -19,6 +19,7 @@ from typing import Any
 
 from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
+from runyard.kernel.artifacts import render_pages
 from runyard.kernel.pool import KernelPool
 from runyard.kernel.runner import (
     KernelControl,
@@ -38,6 +39,8 @@ from runyard.store.db import Database
 from runyard.store.runs import RunRow
 
 log = logging.getLogger(__name__)
+
+HTML = "text/html; charset=utf-8"
 
 
 def new_worker_id() -> str:
@@ -272,12 +275,6 @@ class ExecutionService:
                 now,
             )
             store.save_artifact(
-                session, run.id, "html", "text/html; charset=utf-8", result.html.encode(), now
-            )
-            store.save_artifact(
-                session, run.id, "app", "text/html; charset=utf-8", result.app_html.encode(), now
-            )
-            store.save_artifact(
                 session, run.id, "log", "text/plain; charset=utf-8", result.log.encode(), now
             )
             done = store.transition(
@@ -289,16 +286,25 @@ class ExecutionService:
                 error=error,
                 lease_until=None,
             )
-            if not done:
-                # Reaped while we ran (lost lease); the artifacts are still worth keeping.
-                return None
-            store.add_event(session, run.id, "STATUS", status.value, now)
-            if status is RunStatus.COMPLETED and run.options.get("updatePublishedResults"):
-                project = project_store.get_project(session, run.project_id)
-                if project is not None:
-                    project.published_results_updated_at = now
-                    project.published_results_run_id = run.id
-        return status
+            if done:
+                store.add_event(session, run.id, "STATUS", status.value, now)
+                if status is RunStatus.COMPLETED and run.options.get("updatePublishedResults"):
+                    project = project_store.get_project(session, run.project_id)
+                    if project is not None:
+                        project.published_results_updated_at = now
+                        project.published_results_run_id = run.id
+        # The run is over for its callers already; its pages are made now, off the critical
+        # path (a request for one before it is saved renders it from the executed notebook).
+        self._save_pages(run.id, result.executed_notebook)
+        # Not done: reaped while we ran (lost lease); the artifacts are still worth keeping.
+        return status if done else None
+
+    def _save_pages(self, run_id: str, executed_notebook: dict[str, Any]) -> None:
+        pages = render_pages(executed_notebook)
+        now = self._clock()
+        with self._db.write() as session:
+            for name, page in (("html", pages.notebook), ("app", pages.app)):
+                store.save_artifact(session, run_id, name, HTML, page.encode(), now)
 
     # -- heartbeat support -----------------------------------------------------------------
 
