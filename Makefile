@@ -74,6 +74,8 @@ bench: install
 	$(VENV)/bin/python bench/scheduler_capacity.py
 	$(VENV)/bin/python bench/project_visibility.py
 	$(VENV)/bin/python bench/executor_latency.py
+	$(VENV)/bin/python bench/api_load.py
+	$(VENV)/bin/python bench/memory.py
 
 clean:
 	rm -rf .venv .uv .compat .pytest_cache .mypy_cache .ruff_cache

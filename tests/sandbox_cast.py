@@ -92,3 +92,18 @@ def process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def processes_with(argument: str) -> list[int]:
+    """Processes on this host with `argument` among their command-line arguments."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argument.encode() in cmdline:
+            found.append(int(name))
+    return found

@@ -25,6 +25,7 @@ from tests.sandbox_cast import (
     attempt_results,
     attempts_notebook,
     process_alive,
+    processes_with,
     run_folders,
 )
 from tests.servers import RUNYARD, Server, free_port, serving
@@ -136,7 +137,7 @@ def test_a_process_a_notebook_leaves_running_is_gone_when_the_run_ends(
     )
 
     assert run["status"] == "COMPLETED", editor.log(project_id, str(run["runId"]))
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
 
 
 def test_allocating_past_the_memory_limit_errors_the_run_and_says_why(
@@ -262,17 +263,3 @@ def test_bwrap_without_bubblewrap_refuses_to_start_and_auto_warns(tmp_path: Path
         assert run["status"] == "COMPLETED"
     log = (tmp_path / f"serve-{fallback.port}.log").read_text()
     assert "Kernels run WITHOUT a sandbox" in log
-
-
-def _processes_with(argument: str) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argument.encode() in cmdline:
-            found.append(int(name))
-    return found

@@ -1,0 +1,111 @@
+"""Memory: an idle `runyard serve` (no kernels), and each kernel of its pool.
+
+Starts `runyard serve` on the embedded store with the pool off and reads its resident
+memory (VmRSS) once it answers and has settled; then with a pool of two and reads the
+resident memory of each pooled kernel's process tree (in its sandbox where bubblewrap
+works here: bwrap, its init and the kernel). The baseline, measured in the same run: a
+plain ipykernel started the way papermill starts one (jupyter_client, no sandbox).
+
+    .venv/bin/python bench/memory.py
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from jupyter_client.manager import start_new_kernel
+
+from run_latency import free_port, wait_until_up
+from runyard.kernel.watch import tree_usage
+
+TOKEN = "hxtw_bench-memory-token-0123456789abcdef"
+SETTLE_SECONDS = 5.0
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(name))
+    return found
+
+
+def serve(workdir: Path, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        **settings,
+        "RUNYARD_HOME": str(workdir / f"home-{port}"),
+        "RUNYARD_PORT": str(port),
+        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
+        "RUNYARD_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "runyard"), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1") as http:
+        wait_until_up(http, 60)
+    return process, port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        idle, _ = serve(workdir, RUNYARD_KERNEL_POOL_SIZE="0")
+        try:
+            time.sleep(SETTLE_SECONDS)
+            serve_mb = resident_mb(idle.pid)
+        finally:
+            stop(idle)
+        pooled, _ = serve(workdir, RUNYARD_KERNEL_POOL_SIZE="2")
+        try:
+            time.sleep(SETTLE_SECONDS * 2)  # two kernels start, one after the other
+            kernels = children(pooled.pid)
+            per_kernel = [tree_usage(pid)[0] / 2**20 for pid in kernels]
+        finally:
+            stop(pooled)
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        time.sleep(1)
+        pid = manager.provisioner.process.pid  # type: ignore[union-attr]
+        plain_mb = tree_usage(pid)[0] / 2**20
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    print("resident memory (RSS)")
+    print(f"{'idle runyard serve (no kernels)':40} {serve_mb:7.1f} MB")
+    for index, size in enumerate(per_kernel):
+        print(f"{f'pooled kernel {index + 1} (its whole tree)':40} {size:7.1f} MB")
+    print(f"{'plain ipykernel (papermill-style)':40} {plain_mb:7.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
