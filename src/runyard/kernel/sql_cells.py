@@ -24,16 +24,18 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import duckdb
-import psycopg
-import pyarrow as pa
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from runyard.kernel.sql_interrupt import QueryInterrupt, QueryInterrupted
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow (with numpy), duckdb and the database drivers are imported by the functions that
+# query, not here: a server that runs no SQL cell does not carry them (about 60 MB).
 
 # Bound values may be None, bool, int, float or str (and dates, as ISO text).
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -167,6 +169,10 @@ def run_query(
     server can enforce it: it ends the query even if this process dies mid-query. Where
     the server cannot take it, the query runs without.
     """
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     secrets = [str(v) for k, v in connection["details"].items() if k == "password" and v]
     started = time.monotonic()
     try:
@@ -250,6 +256,7 @@ def _run_sqlalchemy(
     interrupt: QueryInterrupt,
     server_time_limit: float | None,
 ) -> tuple[pa.Table, bool]:
+    import pyarrow as pa
     url, connect_args = _engine_url(connection)
     # One connection per connect, no pool: the engine lives only as long as the query (a
     # MySQL interrupt connects a second time, to kill the first connection's query).
@@ -278,6 +285,7 @@ def _run_sqlalchemy(
 def _stopper(engine: sa.Engine, conn: sa.Connection) -> Callable[[], None]:
     """How to stop `conn`'s running statement from another thread, with the driver's own
     means. Each is harmless when no statement runs."""
+    import psycopg
     raw = conn.connection.dbapi_connection
     name = engine.dialect.name
     if name == "postgresql":
@@ -330,6 +338,8 @@ def _run_duckdb(
     row_limit: int,
     interrupt: QueryInterrupt,
 ) -> tuple[pa.Table, bool]:
+    import duckdb
+    import pyarrow as pa
     # DuckDB's named parameters are `$name`; its own API returns Arrow directly.
     query = PLACEHOLDER.sub(lambda match: f"${match.group(1)}", sql)
     with duckdb.connect(details["path"]) as conn, interrupt.stoppable(conn.interrupt):
