@@ -35,7 +35,7 @@ from runyard.api.v1 import users as users_api
 from runyard.api.v1 import views as views_api
 from runyard.auth.keys import load_or_create_secret_key, workspace_id
 from runyard.auth.secrets import SecretBox
-from runyard.config import ExecutorKind, Settings
+from runyard.config import ExecutorKind, KernelNetwork, Settings
 from runyard.errors import RunyardError
 from runyard.executor.base import Executor
 from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings, CeleryExecutor
@@ -278,7 +278,8 @@ def kernel_sandbox(settings: Settings) -> KernelSandbox:
         database = make_url(settings.resolved_database_url).database
         if database:
             hidden.append(Path(database).parent)
-    sandbox, warning = sandbox_for(settings.kernel_sandbox.value, hidden)
+    network = settings.kernel_network is KernelNetwork.HOST
+    sandbox, warning = sandbox_for(settings.kernel_sandbox.value, hidden, network=network)
     if warning is not None:
         _warn_once(warning)
     return sandbox
@@ -344,6 +345,17 @@ def _executor(settings: Settings, execution: ExecutionService) -> Executor:
     )
 
 
+def _unconfined_kernels_warning(runtime: Runtime) -> str:
+    if runtime.settings.executor is not ExecutorKind.LOCAL or runtime.execution.sandboxed:
+        return ""
+    return (
+        "\n\n**Warning: this server runs notebooks without a sandbox** "
+        f"(RUNYARD_KERNEL_SANDBOX={runtime.settings.kernel_sandbox.value}): a notebook can read "
+        "what the server's user can read, its store and secret key included. See "
+        "docs/security.md."
+    )
+
+
 def _error_response(request: Request, error: Exception) -> Response:
     """One handler table per app: web pages answer errors in HTML, the API in JSON."""
     if web_errors.handles(request):
@@ -368,7 +380,8 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
         title="Runyard",
         version="0.1.0",
         description=(package_doc or "")
-        + "\n\nServes Hex's API v1 under `/api/v1`, plus Runyard's extensions.",
+        + "\n\nServes Hex's API v1 under `/api/v1`, plus Runyard's extensions."
+        + _unconfined_kernels_warning(runtime),
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",

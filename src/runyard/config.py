@@ -28,6 +28,11 @@ class SandboxMode(StrEnum):
     NONE = "none"
 
 
+class KernelNetwork(StrEnum):
+    HOST = "host"
+    NONE = "none"
+
+
 # A group's limit that counts nothing: its requests are never refused and carry no
 # X-RateLimit-* headers.
 UNLIMITED = "unlimited"
@@ -170,6 +175,12 @@ class Settings(BaseSettings):
         "if it cannot; `auto` does so where bubblewrap works and otherwise falls back to "
         "`none` with a warning at start-up; `none` runs kernels as plain processes of the "
         "server's user. See [security.md](security.md).",
+    )
+    kernel_network: KernelNetwork = Field(
+        default=KernelNetwork.HOST,
+        description="What network a sandboxed kernel has: `host`, the machine's (notebooks "
+        "query warehouses and APIs), or `none`, a loopback of its own. `none` needs the "
+        "bubblewrap sandbox. See [security.md](security.md#the-network).",
     )
     kernel_pool_size: int | None = Field(
         default=None,

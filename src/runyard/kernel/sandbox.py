@@ -77,8 +77,13 @@ class Sandbox:
 
     name = "bwrap"
 
-    def __init__(self, hidden_paths: Sequence[str | os.PathLike[str]] = ()) -> None:
+    def __init__(
+        self, hidden_paths: Sequence[str | os.PathLike[str]] = (), *, network: bool = True
+    ) -> None:
         self._bwrap = shutil.which("bwrap") or "bwrap"
+        # Without it the kernel has only loopback of its own: no warehouse, no API, but
+        # also no service of the host's that trusts local connections.
+        self.network = network
         self._as_root = os.geteuid() == 0
         self._hidden = [str(Path(p).resolve()) for p in hidden_paths]
         self._lock = threading.Lock()
@@ -99,6 +104,7 @@ class Sandbox:
             "--unshare-ipc",
             "--unshare-uts",
             "--unshare-cgroup-try",
+            *([] if self.network else ["--unshare-net"]),
             "--hostname",
             "runyard-kernel",
             # Kills the sandbox when bwrap dies, and bwrap when the thread that started it
@@ -203,23 +209,34 @@ KernelSandbox = Sandbox | NoSandbox
 
 
 def sandbox_for(
-    mode: Literal["auto", "bwrap", "none"], hidden_paths: Sequence[str | os.PathLike[str]] = ()
+    mode: Literal["auto", "bwrap", "none"],
+    hidden_paths: Sequence[str | os.PathLike[str]] = (),
+    *,
+    network: bool = True,
 ) -> tuple[KernelSandbox, str | None]:
     """The sandbox for `mode`, and a warning to show if `auto` had to fall back to none.
 
     `hidden_paths` (RUNYARD_HOME, the store's folder) must stay out of a kernel's view
-    even if they lie inside a directory the sandbox shows. Raises SandboxUnavailable when
-    `bwrap` was asked for and does not work here.
+    even if they lie inside a directory the sandbox shows. Without `network` kernels get a
+    network namespace of their own (loopback only). Raises SandboxUnavailable when `bwrap`
+    was asked for and does not work here, or when no network was asked for without it.
     """
     if mode == "none":
+        if not network:
+            raise SandboxUnavailable(
+                "RUNYARD_KERNEL_NETWORK=none needs the bubblewrap sandbox; "
+                "RUNYARD_KERNEL_SANDBOX is none"
+            )
         return NoSandbox(), None
-    sandbox = Sandbox(hidden_paths)
+    sandbox = Sandbox(hidden_paths, network=network)
     problem = _probe(sandbox)
     if problem is None:
         return sandbox, None
-    if mode == "bwrap":
+    if mode == "bwrap" or not network:
         raise SandboxUnavailable(
-            f"RUNYARD_KERNEL_SANDBOX=bwrap, but kernels cannot be sandboxed here: {problem}. "
+            f"RUNYARD_KERNEL_SANDBOX={mode}"
+            f"{'' if network else ' with RUNYARD_KERNEL_NETWORK=none'}, but kernels cannot be "
+            f"sandboxed here: {problem}. "
             "Install bubblewrap (Debian: apt-get install bubblewrap) and allow unprivileged "
             "user namespaces, or set RUNYARD_KERNEL_SANDBOX=none to run notebooks unconfined."
         )
@@ -232,7 +249,7 @@ def sandbox_for(
     return NoSandbox(), warning
 
 
-_probed: dict[bool, str | None] = {}
+_probed: dict[tuple[bool, bool], str | None] = {}
 _probe_lock = threading.Lock()
 
 
@@ -240,10 +257,10 @@ def _probe(sandbox: Sandbox) -> str | None:
     """Whether this Python starts in the sandbox: None if it does, else why not. Asked
     once per process (whether bwrap works does not change while it runs)."""
     with _probe_lock:
-        as_root = os.geteuid() == 0
-        if as_root not in _probed:
-            _probed[as_root] = _first_probe(sandbox)
-        return _probed[as_root]
+        key = (os.geteuid() == 0, sandbox.network)
+        if key not in _probed:
+            _probed[key] = _first_probe(sandbox)
+        return _probed[key]
 
 
 def _first_probe(sandbox: Sandbox) -> str | None:

@@ -30,7 +30,7 @@ from runyard.kernel.runner import (
     kernel_environment,
     run_notebook,
 )
-from runyard.kernel.sandbox import KernelSandbox, NoSandbox
+from runyard.kernel.sandbox import KernelSandbox, NoSandbox, Sandbox
 from runyard.kernel.sql_cells import connection_references
 from runyard.services.connections import ConnectionService, ConnectionUnavailable
 from runyard.store import projects as project_store
@@ -110,6 +110,11 @@ class ExecutionService:
     @property
     def pool(self) -> KernelPool | None:
         return self._pool
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether kernels run in the bubblewrap sandbox."""
+        return isinstance(self._sandbox, Sandbox)
 
     def start(self) -> None:
         """Start filling the kernel pool (a process that executes runs calls this)."""
