@@ -195,9 +195,9 @@ def new_view(client: TestClient, project_id: str, name: str, inputs: dict[str, A
 
 def one_of_everything(client: TestClient) -> dict[str, str]:
     """A published project (inputs `n`, an int, `ratio`, a float, and `label`, a string) with a
-    finished run that updated its published results, a paused schedule and a saved view, a
-    user with a personal token, a group, a collection and a data connection: the ids, by the
-    name of the path parameter each fills (`projectId`, `runId`, …). Nothing is left running,
+    finished run that updated its published results, a paused schedule, a saved view and draft
+    cells, a user with a personal token, a group, a collection and a data connection: the ids,
+    by the name of the path parameter each fills (`projectId`, `runId`, …). Nothing is left running,
     so the database stays still until the next request changes it."""
     project_id = published_project(
         client, notebook("m = n * ratio", parameters="n = 1\nratio = 0.5\nlabel = 'x'"), "Seeded"
@@ -228,4 +228,7 @@ def one_of_everything(client: TestClient) -> dict[str, str]:
         "collectionId": new_collection(client, "Seeded collection"),
         "dataConnectionId": new_connection(client, "Seeded connection")["id"],
         "viewId": new_view(client, project_id, "Seeded view", {"n": 2}),
+        "cellId": client.get("/api/v1/cells", params={"projectId": project_id}).json()["values"][0][
+            "id"
+        ],
     }

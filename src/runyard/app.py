@@ -23,11 +23,14 @@ from runyard.api import errors as api_errors
 from runyard.api import rate_limits
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import audit as audit_api
+from runyard.api.v1 import cells as cells_api
 from runyard.api.v1 import collections as collections_api
 from runyard.api.v1 import data_connections as connections_api
+from runyard.api.v1 import embedding as embedding_api
 from runyard.api.v1 import groups as groups_api
 from runyard.api.v1 import project_sharing as project_sharing_api
 from runyard.api.v1 import projects as projects_api
+from runyard.api.v1 import queried_tables as queried_tables_api
 from runyard.api.v1 import runs as runs_api
 from runyard.api.v1 import schedules as schedules_api
 from runyard.api.v1 import tokens as tokens_api
@@ -47,9 +50,11 @@ from runyard.notify.email import EmailChannel, SmtpSettings
 from runyard.notify.slack import SlackChannel
 from runyard.scheduler.loop import Scheduler
 from runyard.services.audit import AuditLog
+from runyard.services.cells import CellService
 from runyard.services.collections import CollectionService
 from runyard.services.connections import ConnectionService
 from runyard.services.container import Services
+from runyard.services.embedding import EmbeddingService
 from runyard.services.execution import (
     ExecutionService,
     ExecutionSettings,
@@ -61,6 +66,7 @@ from runyard.services.identity import Bootstrap, IdentityService
 from runyard.services.notifications import NotificationService
 from runyard.services.project_sharing import ProjectSharingService
 from runyard.services.projects import ProjectService
+from runyard.services.queried_tables import QueriedTableService
 from runyard.services.runs import RunLimits, RunService
 from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
@@ -149,6 +155,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         runs=runs,
         schedules=ScheduleService(db, projects, utcnow, notifications),
         views=ViewService(db, projects, utcnow),
+        cells=CellService(db, projects, utcnow),
+        queried_tables=QueriedTableService(db, projects, utcnow),
+        embedding=EmbeddingService(db, projects, runs, key, utcnow, settings.resolved_public_url),
         users=UserService(db, utcnow, workspace_id(key)),
         tokens=TokenService(db, key, utcnow, settings.max_personal_token_days),
         groups=GroupService(db, utcnow),
@@ -398,6 +407,9 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(runs_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(schedules_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(views_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(cells_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(queried_tables_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(embedding_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(users_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(tokens_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(groups_api.router, prefix="/api/v1", dependencies=limited)

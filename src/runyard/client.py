@@ -236,6 +236,39 @@ class RunyardClient:
     def delete_view(self, project_id: str, view_id: str) -> None:
         self._call("DELETE", f"/projects/{project_id}/views/{view_id}")
 
+    # -- cells, queried tables, embedding ---------------------------------------------------
+
+    def cells(self, project_id: str, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        return self._pages("/cells", {"projectId": project_id, "limit": limit})
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/cells/{cell_id}")
+        return result
+
+    def create_cell(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/cells", json=dict(body))
+        return result
+
+    def update_cell(self, cell_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/cells/{cell_id}", json=dict(changes))
+        return result
+
+    def delete_cell(self, cell_id: str) -> None:
+        self._call("DELETE", f"/cells/{cell_id}")
+
+    def cell_output(self, cell_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/cells/{cell_id}/output")
+        return result
+
+    def queried_tables(self, project_id: str, *, limit: int = 100) -> Iterator[dict[str, Any]]:
+        return self._pages(f"/projects/{project_id}/queriedTables", {"limit": limit})
+
+    def presigned_url(self, project_id: str, body: Mapping[str, Any]) -> str:
+        result: dict[str, Any] = self._call(
+            "POST", f"/embedding/createPresignedUrl/{project_id}", json=dict(body)
+        )
+        return str(result["url"])
+
     # -- schedules -------------------------------------------------------------------------
 
     def schedules(self, project_id: str) -> list[dict[str, Any]]:

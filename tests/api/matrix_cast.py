@@ -90,8 +90,14 @@ def level_at_least(level: str, least: str) -> bool:
     return LEVELS.index(level) >= LEVELS.index(least)
 
 
-# `P`'s notebook: a run sleeps `wait` seconds, so a run given a long wait stays cancellable.
-PROJECT_NOTEBOOK = notebook("import time\ntime.sleep(wait)\nprint('done')", parameters="wait = 0")
+# `P`'s notebook: a run sleeps `wait` seconds, so a run given a long wait stays cancellable;
+# its last cell shows a table, the output GET /cells/{cellId}/output reads.
+TABLE_CELL = "__import__('pandas').DataFrame({'waited': [wait]})"
+PROJECT_NOTEBOOK = notebook(
+    "import time\ntime.sleep(wait)\nprint('done')",
+    TABLE_CELL,
+    parameters="wait = 0",
+)
 LONG_WAIT = {"inputParams": {"wait": 600}}
 # Access levels the access-level test gives its users on `P` (FULL_ACCESS is the matrix's).
 WEAKER_LEVELS = ("NONE", "APP_ONLY", "CAN_VIEW", "CAN_EDIT")
@@ -177,6 +183,12 @@ def _new_view(admin: TestClient, project_id: str, name: str) -> str:
     assert response.status_code == 201, response.text
     view_id: str = response.json()["id"]
     return view_id
+
+
+def fresh_cell(world: World, _target: Target) -> dict[str, str]:
+    response = world.admin.post("/api/v1/cells", json=new_cell_body(world, _target))
+    assert response.status_code == 200, response.text
+    return {"cellId": response.json()["id"]}
 
 
 def fresh_user(world: World, _target: Target) -> dict[str, str]:
@@ -270,6 +282,18 @@ def named(prefix: str) -> Any:
 
 def new_view_body(world: World, _target: Target) -> dict[str, Any]:
     return {"name": f"View {world.serial()}", "inputParams": {"wait": 2}}
+
+
+def new_cell_body(world: World, _target: Target) -> dict[str, Any]:
+    return {
+        "projectId": world.ids["projectId"],
+        "cellType": "MARKDOWN",
+        "contents": {"markdownCell": {"source": f"Note {world.serial()}"}},
+    }
+
+
+def cells_query(world: World, _target: Target) -> dict[str, Any]:
+    return {"projectId": world.ids["projectId"]}
 
 
 def new_user_body(world: World, _target: Target) -> dict[str, Any]:
@@ -366,7 +390,9 @@ def _populate(world: World, runtime: Runtime) -> None:
         "Shared connection",
         sharing={"workspace": {"members": "QUERY", "guests": "QUERY"}},
     )
+    cells = admin.get("/api/v1/cells", params={"projectId": project_id}).json()["values"]
     world.ids.update(
+        cellId=cells[2]["id"],  # TABLE_CELL
         viewId=_new_view(admin, project_id, "Standing view"),
         projectId=project_id,
         runId=finished,

@@ -7,8 +7,9 @@ says what to add. Every bad request is followed by a snapshot of the whole datab
 count and a hash of the rows of every table) compared with the one taken before the probes:
 a failed request that writes anything, an audit row included, is a defect.
 
-Which bodies accept unknown top-level keys: only Hex's RunProjectRequestBody (the two run
-trigger paths), whose unknown fields Hex ignores (`EXTRA_KEYS_ALLOWED`). Every other request
+Which bodies accept unknown top-level keys: Hex's RunProjectRequestBody (the two run trigger
+paths), whose unknown fields Hex ignores, and its createPresignedUrl body, which allows extra
+properties (`EXTRA_KEYS_ALLOWED`). Every other request
 model is a `StrictWire` and refuses them. The notebook upload paths take a raw nbformat
 document, whose unknown keys are dropped as nbformat does (see tests/api/test_project_notebook.py).
 """
@@ -56,6 +57,7 @@ SEEDED_IDS = frozenset(
         "collectionId",
         "dataConnectionId",
         "viewId",
+        "cellId",
     }
 )
 # Bookkeeping of authentication, written at most once a minute per token whatever the
@@ -286,6 +288,21 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
         "sharing": {"groups": {"upsert": [{"group": {"id": ids["groupId"]}, "access": "QUERY"}]}},
     },
     wire.CreateViewBody: lambda ids: {"name": "A view", "inputParams": {"n": 3}},
+    # A presigned URL is signed, not stored: an accepted request changes nothing.
+    wire.CreatePresignedUrlBody: lambda ids: {
+        "inputParameters": {"n": 2},
+        "expiresIn": 1000,
+        "displayOptions": {"theme": "dark"},
+        "testMode": True,
+    },
+    wire.CreateCellBody: lambda ids: {
+        "projectId": ids["projectId"],
+        "cellType": "CODE",
+        "label": "A cell",
+        "contents": {"codeCell": {"source": "x = 1"}},
+        "location": {"childPosition": "LAST"},
+    },
+    wire.UpdateCellBody: lambda ids: {"contents": {"codeCell": {"source": "n = 1"}}},
     wire.RenameViewBody: lambda ids: {"name": "Renamed view"},
     sharing_wire.EditUsersBody: lambda ids: {
         "sharing": {"upsert": {"users": [{"user": {"id": ids["userId"]}, "access": "CAN_VIEW"}]}}
@@ -301,6 +318,7 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
 # Models whose contract lets unknown top-level keys through, and why.
 EXTRA_KEYS_ALLOWED = {
     wire.RunProjectBody: "Hex's RunProjectRequestBody: unknown fields are ignored, as Hex does",
+    wire.CreatePresignedUrlBody: "Hex's createPresignedUrl body allows extra properties",
 }
 
 
@@ -455,6 +473,55 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
             "input of the wrong type",
             _with(wire.CreateViewBody, inputParams={"n": "ten"}),
             "inputParams.n",
+        ),
+    ],
+    wire.CreatePresignedUrlBody: [
+        Case(
+            "input of the wrong type",
+            _with(wire.CreatePresignedUrlBody, inputParameters={"n": "ten"}),
+            None,
+        ),
+        Case(
+            "unknown theme",
+            _with(wire.CreatePresignedUrlBody, displayOptions={"theme": "neon"}),
+            "displayOptions.theme",
+        ),
+        Case("unknown scope", _with(wire.CreatePresignedUrlBody, scope=["PRINT"]), "scope.0"),
+    ],
+    wire.CreateCellBody: [
+        Case(
+            "contents of another type",
+            _with(wire.CreateCellBody, contents={"markdownCell": {"source": "x"}}),
+            "contents",
+        ),
+        Case(
+            "SQL without a connection",
+            _with(
+                wire.CreateCellBody, cellType="SQL", contents={"sqlCell": {"source": "select 1"}}
+            ),
+            "contents.sqlCell.dataConnectionId",
+        ),
+        Case(
+            "after a cell of no draft",
+            _with(wire.CreateCellBody, location={"insertAfterCellId": str(uuid.UUID(int=7))}),
+            "location.insertAfterCellId",
+        ),
+        Case(
+            "inside a parent cell",
+            _with(wire.CreateCellBody, location={"parentCellId": str(uuid.UUID(int=7))}),
+            "location.parentCellId",
+        ),
+    ],
+    wire.UpdateCellBody: [
+        Case(
+            "contents of another type",
+            _with(wire.UpdateCellBody, contents={"markdownCell": {"source": "x"}}),
+            "contents.markdownCell",
+        ),
+        Case(
+            "a connection on a code cell",
+            _with(wire.UpdateCellBody, dataConnectionId="x"),
+            "dataConnectionId",
         ),
     ],
     wire.CreateUserBody: [

@@ -41,11 +41,14 @@ from tests.api.matrix_cast import (
     CEILING,
     PROJECT_NOTEBOOK,
     ROLES,
+    TABLE_CELL,
     WEAKER_LEVELS,
     Target,
     World,
     built_world,
+    cells_query,
     constant,
+    fresh_cell,
     fresh_connection,
     fresh_deactivated_user,
     fresh_group,
@@ -57,6 +60,7 @@ from tests.api.matrix_cast import (
     fresh_view,
     level_at_least,
     named,
+    new_cell_body,
     new_connection_body,
     new_user_body,
     new_view_body,
@@ -107,14 +111,16 @@ class Case:
     """One way to call a route: its rule, its body, and the fresh objects it acts on.
 
     `fresh` returns path parameters to fill with new objects (one per request) instead of the
-    world's standing ones; `label` tells apart the cases of a route whose rule depends on the
-    request (POST /tokens for oneself, for another user, or a workspace token).
+    world's standing ones; `query` the query string, where a route needs one; `label` tells
+    apart the cases of a route whose rule depends on the request (POST /tokens for oneself,
+    for another user, or a workspace token).
     """
 
     rule: Rule
     body: Builder | None = None
     fresh: Builder | None = None
     label: str = ""
+    query: Builder | None = None
 
 
 Route = tuple[str, str]
@@ -127,6 +133,7 @@ P = "/api/v1/projects/{projectId}"
 LEGACY = "/api/v1/project/{projectId}"
 SCHEDULE = P + "/schedules/{scheduleId}"
 VIEW = P + "/views/{viewId}"
+CELL = "/api/v1/cells/{cellId}"
 
 MATRIX: dict[Route, tuple[Case, ...]] = {
     # -- projects --------------------------------------------------------------------------
@@ -194,6 +201,29 @@ MATRIX: dict[Route, tuple[Case, ...]] = {
     ),
     ("DELETE", SCHEDULE): (Case(Rule(204, "EDITOR", WRITE, "CAN_EDIT"), fresh=fresh_schedule),),
     ("GET", SCHEDULE + "/skipped-slots"): (Case(Rule(200, "GUEST", READ, "APP_ONLY")),),
+    ("GET", P + "/queriedTables"): (
+        Case(Rule(200, "EXPLORER", ("projects:read_queried_tables",), "CAN_VIEW")),
+    ),
+    # Embedding shows the app to anyone holding the URL: it takes what sharing takes.
+    ("POST", "/api/v1/embedding/createPresignedUrl/{projectId}"): (
+        Case(Rule(200, "EDITOR", WRITE, "FULL_ACCESS"), body=constant({"testMode": True})),
+    ),
+    # -- cells: Hex's cells API over the draft notebook ----------------------------------------
+    ("GET", "/api/v1/cells"): (
+        Case(Rule(200, "EXPLORER", ("cells:read",), "CAN_VIEW"), query=cells_query),
+    ),
+    ("POST", "/api/v1/cells"): (
+        Case(Rule(200, "EDITOR", ("cells:write",), "CAN_EDIT"), body=new_cell_body),
+    ),
+    ("GET", CELL): (Case(Rule(200, "EXPLORER", ("cells:read",), "CAN_VIEW")),),
+    ("PATCH", CELL): (
+        Case(
+            Rule(200, "EDITOR", ("cells:write",), "CAN_EDIT"),
+            body=constant({"contents": {"codeCell": {"source": TABLE_CELL}}}),
+        ),
+    ),
+    ("DELETE", CELL): (Case(Rule(200, "EDITOR", ("cells:write",), "CAN_EDIT"), fresh=fresh_cell),),
+    ("GET", CELL + "/output"): (Case(Rule(200, "EXPLORER", ("cells:read",), "CAN_VIEW")),),
     # -- project sharing -----------------------------------------------------------------------
     ("PATCH", P + "/sharing/users"): (
         Case(Rule(200, "EDITOR", WRITE, "FULL_ACCESS"), body=share_with_bystander),
@@ -407,7 +437,10 @@ def send(
     if case.fresh is not None:
         ids |= case.fresh(world, target)
     body = case.body(world, target) if case.body is not None else None
-    return world.bare.request(method, template.format(**ids), json=body, headers=headers)
+    query = case.query(world, target) if case.query is not None else None
+    return world.bare.request(
+        method, template.format(**ids), json=body, headers=headers, params=query
+    )
 
 
 ERROR_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}

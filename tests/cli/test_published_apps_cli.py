@@ -35,3 +35,21 @@ def test_a_run_publishes_its_results_and_views_are_kept_and_run(server: Server) 
     )
     cli(server, "views", "delete", project_id, view_id.group(1))
     assert "Asia" not in cli(server, "views", "list", project_id)
+
+
+def test_cells_queried_tables_and_embedding_from_the_cli(server: Server) -> None:
+    project_id = import_example(server)
+    listed = cli(server, "cells", "list", project_id)
+    first = re.search(r"([0-9a-f-]{36})\W+CODE", listed)
+    assert first
+    added = cli(server, "cells", "add", project_id, "print('added')", "--after", first.group(1))
+    cell_id = re.search(r"Cell ([0-9a-f-]{36}) \(CODE\)", added)
+    assert cell_id
+    cli(server, "cells", "edit", cell_id.group(1), "print('edited')")
+    assert "print('edited')" in cli(server, "cells", "list", project_id)
+    cli(server, "cells", "delete", cell_id.group(1))
+    assert cell_id.group(1) not in cli(server, "cells", "list", project_id)
+
+    assert "connection" in cli(server, "projects", "queried-tables", project_id)
+    link = cli(server, "projects", "embed", project_id, "--expires-in", "60000").strip()
+    assert link.startswith(f"http://127.0.0.1:{server.port}/embed/{project_id}?token=")

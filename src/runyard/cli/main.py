@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from runyard.cli import audit as audit_cli
+from runyard.cli import cells as cells_cli
 from runyard.cli import collections as collections_cli
 from runyard.cli import connections as connections_cli
 from runyard.cli import groups as groups_cli
@@ -33,6 +34,7 @@ app.add_typer(projects_app, name="projects")
 app.add_typer(runs_app, name="runs")
 app.add_typer(schedules_cli.app, name="schedules")
 app.add_typer(views_cli.app, name="views")
+app.add_typer(cells_cli.app, name="cells")
 app.add_typer(groups_cli.app, name="groups")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(connections_cli.app, name="connections")
@@ -225,6 +227,44 @@ def projects_published(
     console.print(f"Ran {run['startTime']}, ended {run['endTime']}, trigger {run['runTrigger']}")
     inputs = ", ".join(f"{k}={json.dumps(v)}" for k, v in run["inputParams"].items())
     console.print(f"Inputs: {inputs or 'the notebook defaults'}")
+
+
+@projects_app.command("queried-tables")
+def projects_queried_tables(
+    project_id: str, url: UrlOption = DEFAULT_URL, token: TokenOption = ""
+) -> None:
+    """List the tables the published version's SQL cells read, per data connection."""
+    table = Table("connection", "table", "connection id")
+    with api_client(url, token) as client:
+        for found in client.queried_tables(project_id):
+            table.add_row(
+                found["dataConnectionName"], found["tableName"], found["dataConnectionId"]
+            )
+    console.print(table)
+
+
+@projects_app.command("embed")
+def projects_embed(
+    project_id: str,
+    expires_in: Annotated[
+        int, typer.Option(help="Milliseconds the URL stays valid (at most 300000).")
+    ] = 15_000,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Input parameter NAME=VALUE.")
+    ] = None,
+    theme: Annotated[str | None, typer.Option(help="light or dark.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+) -> None:
+    """Print a short-lived signed URL that opens the published app without signing in."""
+    body: dict[str, Any] = {"expiresIn": expires_in}
+    if param:
+        body["inputParameters"] = parse_params(param)
+    if theme:
+        body["displayOptions"] = {"theme": theme}
+    with api_client(url, token) as client:
+        link = client.presigned_url(project_id, body)
+    sys.stdout.write(link + "\n")
 
 
 projects_app.command("share")(project_sharing.share)

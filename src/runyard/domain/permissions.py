@@ -72,6 +72,9 @@ class Action(StrEnum):
     READ_CONNECTIONS = "read data connections"
     MANAGE_CONNECTIONS = "manage data connections"
     READ_AUDIT = "read the audit log"
+    READ_CELLS = "read cells"
+    EDIT_CELLS = "edit cells"
+    READ_QUERIED_TABLES = "read queried tables"
 
 
 # The least role that may take each action, and the scope a workspace token needs for it.
@@ -104,6 +107,12 @@ _RULES: dict[Action, tuple[Role, Scope]] = {
     Action.MANAGE_CONNECTIONS: (Role.ADMIN, Scope.CONNECTIONS_WRITE),
     # The audit log names every user and change: admins only, whatever a token's scopes.
     Action.READ_AUDIT: (Role.ADMIN, Scope.USERS_READ),
+    # Hex's cells API reads and edits the draft notebook: its own scopes, and the project
+    # access that reading (CAN_VIEW) and editing (CAN_EDIT) the notebook need.
+    Action.READ_CELLS: (Role.GUEST, Scope.CELLS_READ),
+    Action.EDIT_CELLS: (Role.EDITOR, Scope.CELLS_WRITE),
+    # The tables a project's SQL reads tell of its code: explorers and up.
+    Action.READ_QUERIED_TABLES: (Role.GUEST, Scope.PROJECTS_READ_QUERIED_TABLES),
 }
 
 
@@ -136,6 +145,9 @@ _PROJECT_LEVEL: dict[Action, AccessLevel] = {
     Action.VIEW_PROJECT_SOURCE: AccessLevel.CAN_VIEW,
     Action.EDIT_PROJECTS: AccessLevel.CAN_EDIT,
     Action.SHARE_PROJECTS: AccessLevel.FULL_ACCESS,
+    Action.READ_CELLS: AccessLevel.CAN_VIEW,
+    Action.EDIT_CELLS: AccessLevel.CAN_EDIT,
+    Action.READ_QUERIED_TABLES: AccessLevel.CAN_VIEW,
 }
 
 # The strongest project access each role can exercise, whatever it was granted: a member

@@ -15,6 +15,7 @@ from runyard.domain.permissions import Action, Actor, is_allowed
 from runyard.errors import BadRequest, Forbidden, InvalidNotebook, NotFound, ProjectNotPublished
 from runyard.services import keyset
 from runyard.services.project_access import checked_project, viewer_of
+from runyard.store import cells as cell_store
 from runyard.store import identity as identity_store
 from runyard.store import projects as store
 from runyard.store.db import Database
@@ -167,6 +168,7 @@ class ProjectService:
             )
             session.add(row)
             session.flush()
+            cell_store.index_draft(session, row.id, row.draft_notebook)
             return self._view(session, row)
 
     def replace_notebook(self, actor: Actor, project_id: str, raw: bytes | str) -> ProjectView:
@@ -178,6 +180,7 @@ class ProjectService:
             row.draft_notebook = nb
             row.last_edited_at = self._clock()
             session.flush()
+            cell_store.index_draft(session, row.id, nb)
             return self._view(session, row)
 
     def publish(self, actor: Actor, project_id: str) -> PublishedVersion:

@@ -324,9 +324,13 @@ class RunService:
         run = self._published_run(project_id)
         with self._db.read() as session:
             row = store.get_artifact(session, run.id, "app")
-        if row is None:
-            raise ArtifactNotReady(run.id, "app")
-        return run, row.content
+            executed = store.get_artifact(session, run.id, "notebook") if row is None else None
+        if row is not None:
+            return run, row.content
+        if executed is not None:
+            # Its pages are being made (execution.py): make this one now.
+            return run, render_pages(json.loads(executed.content)).app.encode()
+        raise ArtifactNotReady(run.id, "app")
 
     def _published_run(self, project_id: str) -> RunRow:
         with self._db.read() as session:

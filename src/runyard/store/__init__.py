@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runyard.store import (  # noqa: F401  (every table)
     audit,
+    cells,
     collections,
     connections,
     groups,

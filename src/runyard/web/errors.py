@@ -34,7 +34,7 @@ from runyard.web.templating import page
 
 log = logging.getLogger(__name__)
 
-WEB_PREFIXES = ("/app", "/login", "/logout")
+WEB_PREFIXES = ("/app", "/login", "/logout", "/embed")
 
 # The same statuses the API answers with (api/errors.py); a sibling module may not share
 # the table, and seven lines do not justify a new layer.
@@ -64,7 +64,7 @@ _TITLES = {
 
 
 def handles(request: Request) -> bool:
-    """True for the web UI's paths (`/`, `/app/…`, `/login`, `/logout`)."""
+    """True for the web UI's paths (`/`, `/app/…`, `/login`, `/logout`, `/embed/…`)."""
     path = request.url.path
     return path == "/" or any(path == p or path.startswith(p + "/") for p in WEB_PREFIXES)
 

@@ -1,0 +1,37 @@
+"""Hex's embedding endpoint: a short-lived signed URL that opens the published app."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from runyard.api import wire
+from runyard.api.deps import ActorDep, ServicesDep
+from runyard.services.embedding import EmbedRequest
+
+router = APIRouter(tags=["embedding"])
+
+
+@router.post(
+    "/embedding/createPresignedUrl/{projectId}",
+    response_model=wire.PresignedUrl,
+    summary="CreatePresignedUrl",
+)
+def create_presigned_url(
+    projectId: uuid.UUID,
+    actor: ActorDep,
+    services: ServicesDep,
+    body: wire.CreatePresignedUrlBody,
+) -> wire.PresignedUrl:
+    """200 `{url}`: the published app, read-only, for anyone holding the URL until
+    `expiresIn` milliseconds from now (default 15 000, at most 300 000)."""
+    display = body.displayOptions.model_dump(exclude_none=True) if body.displayOptions else {}
+    request = EmbedRequest(
+        input_parameters=body.inputParameters or {},
+        expires_in_ms=body.expiresIn,
+        display_options=display,
+        scope=tuple(body.scope or ()),
+        test_mode=body.testMode,
+    )
+    return wire.PresignedUrl(url=services.embedding.presigned_url(actor, str(projectId), request))
