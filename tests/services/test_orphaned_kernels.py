@@ -4,6 +4,7 @@ never a process that merely inherited a kernel's pid."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from tests.cast import notebook, published_project
 
 from runyard.app import Runtime
 from runyard.domain.run_status import RunStatus
-from runyard.kernel.orphans import is_kernel_process
+from runyard.kernel.orphans import is_kernel_process, remove_orphaned_runtime_dirs
 from runyard.services.execution import worker_is_alive, worker_prefix_of_this_host
 from runyard.store import runs as runs_store
 from runyard.store.runs import RunRow
@@ -170,3 +171,20 @@ def test_the_kernel_of_a_live_process_is_left_alone(
     assert end_orphans(runtime) == 0
     assert kernel.poll() is None
     assert stored(runtime, run_id).status == RunStatus.RUNNING.value
+
+
+def test_kernel_folders_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    left_behind = tmp_path / f"runyard-kernel-{dead_pid.pid}-abc123"
+    left_behind.mkdir()
+    (left_behind / "kernel.json").write_text('{"key": "signing key"}')
+    ours = tmp_path / f"runyard-kernel-{os.getpid()}-def456"
+    ours.mkdir()
+    unrelated = tmp_path / "runyard-kernel-notes"
+    unrelated.mkdir()
+
+    assert remove_orphaned_runtime_dirs(str(tmp_path)) == 1
+
+    assert not left_behind.exists()
+    assert ours.exists() and unrelated.exists()

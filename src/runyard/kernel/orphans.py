@@ -10,7 +10,10 @@ another run's kernel that did.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,4 +63,35 @@ def kill_orphaned_kernel(pid: int, run_claimed_at: datetime | None = None) -> bo
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    return True
+
+
+_RUNTIME_DIR = re.compile(r"^runyard-kernel-(\d+)-")
+
+
+def remove_orphaned_runtime_dirs(folder: str | None = None) -> int:
+    """Remove the kernels' private folders (connection file and signing key, IPC sockets,
+    SQL results) that processes of this host left behind when they died; return how many.
+
+    A folder is named for the process that made it (process.RUNTIME_DIR_PREFIX); those of
+    processes still alive are left alone. `folder` is the temporary folder to look in.
+    """
+    root = Path(folder or tempfile.gettempdir())
+    removed = 0
+    for path in root.glob("runyard-kernel-*"):
+        match = _RUNTIME_DIR.match(path.name)
+        if match is None or not path.is_dir() or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True

@@ -35,6 +35,10 @@ GRACEFUL_SHUTDOWN_SECONDS = 3.0
 # captures file descriptors 1 and 2, or after it lets go): enough for a start-up traceback.
 _OUTPUT_TAIL_BYTES = 8_192
 
+# A kernel's private folder in the system's temporary folder: this prefix, the pid of the
+# process that started the kernel, a dash, and a random part.
+RUNTIME_DIR_PREFIX = "runyard-kernel-"
+
 # How long to wait for the answer to one kernel_info request before asking again (a kernel
 # still starting drops nothing, but an IOPub subscription made after its answer misses it).
 _ANSWER_SECONDS = 0.5
@@ -85,7 +89,9 @@ class KernelProcess:
         # no TCP port is opened, so no other local user can reach the kernel, concurrent
         # runs cannot race for ports, and nothing depends on a writable Jupyter runtime dir.
         # The sandbox shows the kernel this directory alone of the host's.
-        self._runtime_dir = tempfile.mkdtemp(prefix="runyard-kernel-")
+        # Named for this process, so that the next process on this host can remove the
+        # folders of a predecessor that died (see orphans.remove_orphaned_runtime_dirs).
+        self._runtime_dir = tempfile.mkdtemp(prefix=f"{RUNTIME_DIR_PREFIX}{os.getpid()}-")
         self.kernel_name = kernel_name
         self.limits = limits
         self.sandboxed = isinstance(sandbox, Sandbox)

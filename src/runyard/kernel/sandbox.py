@@ -266,7 +266,7 @@ def _probe(sandbox: Sandbox) -> str | None:
 def _first_probe(sandbox: Sandbox) -> str | None:
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
-    runtime_dir = tempfile.mkdtemp(prefix="runyard-kernel-")
+    runtime_dir = tempfile.mkdtemp(prefix=f"runyard-kernel-{os.getpid()}-")
     try:
         command = sandbox.command(runtime_dir, KernelLimits())
         argv = [*command.prefix, sys.executable, "-c", "import os; os.listdir('.')"]

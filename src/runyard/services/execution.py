@@ -20,6 +20,7 @@ from typing import Any
 from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
 from runyard.kernel.artifacts import render_pages
+from runyard.kernel.orphans import remove_orphaned_runtime_dirs
 from runyard.kernel.pool import KernelPool
 from runyard.kernel.runner import (
     KernelControl,
@@ -117,7 +118,11 @@ class ExecutionService:
         return isinstance(self._sandbox, Sandbox)
 
     def start(self) -> None:
-        """Start filling the kernel pool (a process that executes runs calls this)."""
+        """Remove what kernels of dead processes left on this host, and start filling the
+        kernel pool (a process that executes runs calls this)."""
+        removed = remove_orphaned_runtime_dirs()
+        if removed:
+            log.info("removed %d kernel folder(s) left by processes that died", removed)
         if self._pool is not None:
             self._pool.start()
 
