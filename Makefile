@@ -74,6 +74,7 @@ bench: install
 	$(VENV)/bin/python bench/scheduler_capacity.py
 	$(VENV)/bin/python bench/project_visibility.py
 	$(VENV)/bin/python bench/executor_latency.py
+	$(VENV)/bin/python bench/throughput.py
 	$(VENV)/bin/python bench/api_load.py
 	$(VENV)/bin/python bench/memory.py
 

@@ -1,0 +1,129 @@
+"""Throughput: many trivial runs triggered at once, completed runs per minute.
+
+A real `runyard serve` with its default settings (kernel limit, pool, sandbox) on the
+embedded SQLite store is sent `--runs` triggers of the trivial 3-cell notebook as fast as
+one client can send them; the clock stops when the last run has ended. The baseline, in
+the same run of this script: papermill executing the same notebook the same number of
+times from a process pool as wide as Runyard's kernel limit, and half as wide (its best
+counts).
+
+    .venv/bin/python bench/throughput.py [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import nbformat
+
+from run_latency import TERMINAL, free_port, trivial_notebook, wait_until_up
+
+TOKEN = "hxtw_bench-throughput-token-0123456789abcdef"
+KERNEL_LIMIT = 4  # RUNYARD_MAX_CONCURRENT_KERNELS' default
+
+
+def bench_runyard(path: Path, runs: int, workdir: Path) -> tuple[float, dict[str, int]]:
+    """(runs per minute, count of runs by final status)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "RUNYARD_HOME": str(workdir / "home"),
+        "RUNYARD_PORT": str(port),
+        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
+        "RUNYARD_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "runyard"), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    http = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+    )
+    try:
+        wait_until_up(http, 60)
+        project = http.post(
+            "/projects/import",
+            params={"publish": "true"},
+            files={"file": ("bench.ipynb", path.read_bytes())},
+        ).json()["project"]["id"]
+        time.sleep(5)  # the pool fills after start-up, as it has long done in service
+        started = time.perf_counter()
+        run_ids = [
+            http.post(f"/projects/{project}/runs", json={"inputParams": {"n": i}}).json()["runId"]
+            for i in range(runs)
+        ]
+        pending = set(run_ids)
+        statuses: dict[str, int] = {}
+        while pending:
+            time.sleep(0.25)
+            for run_id in list(pending):
+                status = http.get(f"/projects/{project}/runs/{run_id}").json()["status"]
+                if status in TERMINAL:
+                    pending.discard(run_id)
+                    statuses[status] = statuses.get(status, 0) + 1
+        elapsed = time.perf_counter() - started
+    finally:
+        http.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    return runs / elapsed * 60, statuses
+
+
+def _papermill_once(path: str, out: str, n: int) -> None:
+    import papermill
+
+    papermill.execute_notebook(
+        path, out, parameters={"n": n}, progress_bar=False, log_output=False, kernel_name="python3"
+    )
+
+
+def bench_papermill(path: Path, runs: int, workdir: Path, width: int) -> float:
+    """Runs per minute from a process pool `width` wide."""
+    started = time.perf_counter()
+    with concurrent.futures.ProcessPoolExecutor(max_workers=width) as pool:
+        futures = [
+            pool.submit(_papermill_once, str(path), str(workdir / f"out-{i}.ipynb"), i)
+            for i in range(runs)
+        ]
+        for future in futures:
+            future.result()
+    return runs / (time.perf_counter() - started) * 60
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        path = workdir / "trivial.ipynb"
+        nbformat.write(trivial_notebook(), path)
+        papermill = {
+            width: bench_papermill(path, args.runs, workdir, width)
+            for width in (KERNEL_LIMIT // 2, KERNEL_LIMIT)
+        }
+        runyard, statuses = bench_runyard(path, args.runs, workdir)
+    best = max(papermill.values())
+    print(f"{args.runs} trivial runs triggered at once: completed runs per minute")
+    print(f"{'runyard (default settings)':32} {runyard:8.1f}   {statuses}")
+    for width, rate in papermill.items():
+        print(f"{f'papermill, process pool of {width}':32} {rate:8.1f}")
+    print(f"ratio runyard / papermill's best: {runyard / best:.2f}")
+
+
+if __name__ == "__main__":
+    main()
