@@ -59,7 +59,7 @@ def test_a_presigned_url_opens_the_published_app_without_signing_in(
 
 
 def test_an_altered_or_expired_url_is_refused(client: TestClient, published: str) -> None:
-    url = presign(client, published, expiresIn=1500)
+    url = presign(client, published, expiresIn=1500.0)  # hex-toolkit sends a float
     token = parse_qs(urlsplit(url).query)["token"][0]
     payload, signature = token.split(".")
     other = owned_project(client, person(client, "other"), title="Other")

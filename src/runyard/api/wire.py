@@ -666,7 +666,8 @@ class CreatePresignedUrlBody(RequestWire):
     hexUserAttributes: dict[str, str] | None = None
     scope: list[Literal["EXPORT_PDF", "EXPORT_CSV"]] | None = None
     inputParameters: dict[str, Any] | None = None
-    expiresIn: int = Field(default=15_000, ge=1, le=300_000)
+    # A number of milliseconds (hex-toolkit sends a float such as 15000.0).
+    expiresIn: float = Field(default=15_000, gt=0, le=300_000, allow_inf_nan=False)
     displayOptions: DisplayOptions | None = None
     testMode: bool = False
 

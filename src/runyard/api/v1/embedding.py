@@ -29,7 +29,7 @@ def create_presigned_url(
     display = body.displayOptions.model_dump(exclude_none=True) if body.displayOptions else {}
     request = EmbedRequest(
         input_parameters=body.inputParameters or {},
-        expires_in_ms=body.expiresIn,
+        expires_in_ms=max(int(body.expiresIn), 1),
         display_options=display,
         scope=tuple(body.scope or ()),
         test_mode=body.testMode,
