@@ -93,3 +93,25 @@ def test_a_hidden_folder_inside_a_shown_one_stays_hidden(
 
     assert result.outcome is RunOutcome.COMPLETED, result.log
     assert _printed(result).strip() == "[]"
+
+
+def test_common_libraries_work_in_the_sandbox(make_notebook: NotebookFactory) -> None:
+    # multiprocessing needs /dev/shm; getpass and database drivers need a user name.
+    sandbox, _ = sandbox_for("bwrap")
+    result = run_notebook(
+        KernelJob(
+            make_notebook(
+                "import getpass, multiprocessing, os, tempfile\n"
+                "with multiprocessing.Pool(2) as pool:\n"
+                "    squares = pool.map(abs, [-1, -2, -3])\n"
+                "with tempfile.NamedTemporaryFile() as handle:\n"
+                "    handle.write(b'x')\n"
+                "print(squares, bool(getpass.getuser()), os.path.expanduser('~'))"
+            ),
+            {},
+        ),
+        sandbox=sandbox,
+    )
+
+    assert result.outcome is RunOutcome.COMPLETED, result.log
+    assert _printed(result).strip() == "[1, 2, 3] True /tmp"

@@ -48,6 +48,9 @@ _KERNEL_UIDS = 1_000_000
 
 _PROBE_SECONDS = 30.0
 
+# The name of a kernel's own user, when the server runs as root.
+KERNEL_USER = "notebook"
+
 
 class SandboxUnavailable(Exception):
     """`RUNYARD_KERNEL_SANDBOX=bwrap` was asked for and this machine cannot provide it."""
@@ -131,6 +134,8 @@ class Sandbox:
         args += ["--proc", "/proc", "--dev", "/dev"]
         files_bytes = None if limits.max_files_mb is None else limits.max_files_mb * 1024 * 1024
         args += _tmpfs("/tmp", "1777", files_bytes)
+        # POSIX shared memory and semaphores (multiprocessing, joblib) live in /dev/shm.
+        args += _tmpfs("/dev/shm", "1777", files_bytes)
         if work_dir is None:
             cwd = SANDBOX_WORKING_DIRECTORY
             args += _tmpfs(cwd, "0777", files_bytes)
@@ -160,6 +165,15 @@ class Sandbox:
             os.chown(runtime_dir, uid, uid)
             if work_dir is not None:
                 os.chown(work_dir, uid, uid)
+            # The kernel's user has a name (getpass.getuser, drivers' default user name):
+            # the host's passwd and group files with one more line each.
+            for name, line in (
+                ("passwd", f"{KERNEL_USER}:x:{uid}:{uid}:Runyard notebook:/tmp:/usr/sbin/nologin"),
+                ("group", f"{KERNEL_USER}:x:{uid}:"),
+            ):
+                copy = os.path.join(runtime_dir, name)
+                Path(copy).write_text(_read_or_empty(f"/etc/{name}") + line + "\n")
+                args += ["--ro-bind", copy, f"/etc/{name}"]
             # bwrap as root needs no user namespace; setpriv drops to the kernel's own user
             # inside, after the mounts, and nothing can get root back (no new privileges).
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
@@ -176,9 +190,10 @@ class Sandbox:
         else:
             args += ["--unshare-user", "--"]
         args += _prlimit(limits, own_user=self._as_root)
-        return KernelCommand(
-            prefix=args, cwd=cwd, host_cwd=runtime_dir, env={"HOME": "/tmp"}, owner=uid
-        )
+        env = {"HOME": "/tmp"}
+        if uid is not None:
+            env.update(USER=KERNEL_USER, LOGNAME=KERNEL_USER)
+        return KernelCommand(prefix=args, cwd=cwd, host_cwd=runtime_dir, env=env, owner=uid)
 
     def _kernel_uid(self) -> int:
         with self._lock:
@@ -286,6 +301,14 @@ def _first_probe(sandbox: Sandbox) -> str | None:
         return None
     finally:
         shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+def _read_or_empty(path: str) -> str:
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return ""
+    return text if text.endswith("\n") or not text else text + "\n"
 
 
 def _python_paths() -> list[str]:
