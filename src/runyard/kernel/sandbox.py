@@ -122,6 +122,12 @@ class Sandbox:
             "/etc",
             "/etc",
         ]
+        # /etc/resolv.conf is often a link out of /etc (systemd-resolved's, in /run):
+        # without its target, names do not resolve.
+        resolver = os.path.realpath("/etc/resolv.conf")
+        if not resolver.startswith(("/etc/", "/usr/")) and os.path.isfile(resolver):
+            args += _directories_to(resolver)
+            args += ["--ro-bind", resolver, resolver]
         for link in ("bin", "lib", "lib64", "sbin"):
             target = os.path.join("/", link)
             if os.path.islink(target):
@@ -190,7 +196,8 @@ class Sandbox:
         else:
             args += ["--unshare-user", "--"]
         args += _prlimit(limits, own_user=self._as_root)
-        env = {"HOME": "/tmp"}
+        # Only /tmp is writable (TMPDIR might name a folder of the host's).
+        env = {"HOME": "/tmp", "TMPDIR": "/tmp"}
         if uid is not None:
             env.update(USER=KERNEL_USER, LOGNAME=KERNEL_USER)
         return KernelCommand(prefix=args, cwd=cwd, host_cwd=runtime_dir, env=env, owner=uid)
