@@ -257,6 +257,7 @@ def _run_sqlalchemy(
     server_time_limit: float | None,
 ) -> tuple[pa.Table, bool]:
     import pyarrow as pa
+
     url, connect_args = _engine_url(connection)
     # One connection per connect, no pool: the engine lives only as long as the query (a
     # MySQL interrupt connects a second time, to kill the first connection's query).
@@ -286,6 +287,7 @@ def _stopper(engine: sa.Engine, conn: sa.Connection) -> Callable[[], None]:
     """How to stop `conn`'s running statement from another thread, with the driver's own
     means. Each is harmless when no statement runs."""
     import psycopg
+
     raw = conn.connection.dbapi_connection
     name = engine.dialect.name
     if name == "postgresql":
@@ -340,6 +342,7 @@ def _run_duckdb(
 ) -> tuple[pa.Table, bool]:
     import duckdb
     import pyarrow as pa
+
     # DuckDB's named parameters are `$name`; its own API returns Arrow directly.
     query = PLACEHOLDER.sub(lambda match: f"${match.group(1)}", sql)
     with duckdb.connect(details["path"]) as conn, interrupt.stoppable(conn.interrupt):
