@@ -116,6 +116,24 @@ def test_a_dry_run_validates_and_starts_nothing(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
+def test_a_dry_run_says_so_and_its_status_url_explains_there_is_no_run(
+    client: TestClient,
+) -> None:
+    project_id = published_project(client, notebook("pass", parameters=PARAMS))
+    for path in (f"/api/v1/projects/{project_id}/runs", f"/api/v1/project/{project_id}/run"):
+        answer = client.post(path, json={"dryRun": True})
+        assert answer.status_code == 201
+        body = answer.json()
+        assert body["dryRun"] is True and body["runId"] == "00000000-0000-0000-0000-000000000000"
+        status = client.get(body["runStatusUrl"].removeprefix("http://127.0.0.1:8080"))
+        assert status.status_code == 404 and "dry run" in status.json()["message"]
+        cancel = client.delete(body["runStatusUrl"].removeprefix("http://127.0.0.1:8080"))
+        assert cancel.status_code == 404 and "dry run" in cancel.json()["message"]
+    real = client.post(f"/api/v1/projects/{project_id}/runs", json={"dryRun": False}).json()
+    assert "dryRun" not in real
+    client.delete(f"/api/v1/projects/{project_id}/runs/{real['runId']}")
+
+
 def test_the_same_idempotency_key_returns_the_same_run(client: TestClient) -> None:
     project_id = published_project(client, notebook("pass", parameters=PARAMS))
     headers = {"Idempotency-Key": "nightly-2026-11-28"}

@@ -330,10 +330,16 @@ class RunTriggered(Wire):
     traceId: str
     projectVersion: int
     notifications: list[ProjectRunNotificationRecipient] | None = None
+    # Runyard extension: true on a dry run's answer (left out otherwise), whose runId is the
+    # nil UUID: nothing ran, and reading that run says so.
+    dryRun: bool | None = None
 
     @model_serializer(mode="wrap")
     def _leave_out_no_notifications(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty_notifications(handler(self))
+        data = _without_empty_notifications(handler(self))
+        if data.get("dryRun") is None:
+            data.pop("dryRun", None)
+        return data
 
 
 class StateEvent(Wire):

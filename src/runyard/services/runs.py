@@ -43,6 +43,9 @@ from runyard.store.runs import IdempotencyKeyRow, RunEventRow, RunRow
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# The run id every dry run answers with (Hex answers a dummy): nothing is stored under it, and
+# reading or cancelling it says why there is no such run.
+DRY_RUN_ID = "00000000-0000-0000-0000-000000000000"
 ARTIFACTS = {
     "notebook": "application/x-ipynb+json",
     "html": "text/html; charset=utf-8",
@@ -136,9 +139,9 @@ class RunService:
         inputs = params.validate_inputs(specs, given)
         now = self._clock()
         if request.dry_run:
-            return Triggered(
-                run=self._new_run(actor, version, inputs, options, request, now), dry_run=True
-            )
+            run = self._new_run(actor, version, inputs, options, request, now)
+            run.id = DRY_RUN_ID
+            return Triggered(run=run, dry_run=True)
         with self._db.write() as session:
             if request.idempotency_key:
                 earlier = self._replay(session, project_id, request.idempotency_key, now)
@@ -247,6 +250,7 @@ class RunService:
 
     def get(self, actor: Actor, project_id: str, run_id: str, *, events: bool = False) -> RunDetail:
         self._projects.check(actor, project_id, Action.READ_PROJECTS)
+        _not_a_dry_run(run_id)
         with self._db.read() as session:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
@@ -351,6 +355,7 @@ class RunService:
         A finished run is refused (422): dagster-hex repeats a DELETE until it gets a 4xx.
         """
         self._projects.check(actor, project_id, Action.RUN_PROJECTS)
+        _not_a_dry_run(run_id)
         now = self._clock()
         with self._db.write() as session:
             run = store.get_run(session, run_id)
@@ -477,6 +482,17 @@ class RunService:
                     log.warning("killed kernel %d left by run %s", run.kernel_pid, run.id)
                 run.kernel_pid = None
         return ended
+
+
+def _not_a_dry_run(run_id: str) -> None:
+    if run_id == DRY_RUN_ID:
+        error = NotFound("run", run_id)
+        error.message = (
+            f"Run {run_id} is the id every dry run answers with: a dry run checks the request "
+            "and starts nothing, so there is no run to read or cancel"
+        )
+        error.args = (error.message,)
+        raise error
 
 
 def _resolve_options(request: TriggerRequest) -> dict[str, Any]:

@@ -122,6 +122,7 @@ def _trigger(
             traceId=run.trace_id,
             projectVersion=run.project_version,
             notifications=_notifications_out(run),
+            dryRun=True if triggered.dry_run else None,
         )
 
     return trigger
