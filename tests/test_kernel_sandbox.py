@@ -140,10 +140,20 @@ def test_a_process_a_notebook_leaves_running_is_gone_when_the_run_ends(
     assert processes_with(marker) == []
 
 
+@pytest.mark.parametrize(
+    "allocation",
+    [
+        # Written to, so resident (memory only reserved is not memory used): the watch.
+        f"hog = b'x' * ({MEMORY_LIMIT_MB * 2} * 2**20)",
+        # Far past the limit at once: refused by the backstop, with MemoryError.
+        f"hog = bytearray({MEMORY_LIMIT_MB * 10} * 2**20)",
+    ],
+    ids=["used", "reserved-far-past"],
+)
 def test_allocating_past_the_memory_limit_errors_the_run_and_says_why(
-    server: Server, editor: Editor
+    server: Server, editor: Editor, allocation: str
 ) -> None:
-    project_id, run = editor.run(notebook(f"hog = bytearray({MEMORY_LIMIT_MB * 2} * 2**20)"))
+    project_id, run = editor.run(notebook(allocation, "import time; time.sleep(5)"))
 
     assert run["status"] == "ERRORED"
     log = editor.log(project_id, str(run["runId"]))
@@ -151,12 +161,31 @@ def test_allocating_past_the_memory_limit_errors_the_run_and_says_why(
     assert server.http.get("/api/v1/users/me").status_code == 200
 
 
+def test_a_projects_own_memory_limit_applies_to_its_runs(server: Server, editor: Editor) -> None:
+    below_the_servers = MEMORY_LIMIT_MB * 2 // 3
+    project_id = published_project(
+        editor.http,
+        notebook(f"hog = b'x' * ({below_the_servers} * 2**20)", "import time; time.sleep(5)"),
+    )
+    patched = editor.http.patch(f"/api/v1/projects/{project_id}", json={"memoryLimitMb": 100})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["memoryLimitMb"] == 100
+
+    limited = editor.wait(project_id, editor.trigger(project_id))
+    editor.http.patch(f"/api/v1/projects/{project_id}", json={"memoryLimitMb": None})
+    unlimited = editor.wait(project_id, editor.trigger(project_id))
+
+    assert limited["status"] == "ERRORED"
+    assert "exceeded its memory limit of 100 MB" in str(limited["error"])
+    assert unlimited["status"] == "COMPLETED"
+
+
 def test_processes_that_together_pass_the_memory_limit_are_killed(
     server: Server, editor: Editor
 ) -> None:
     # Each child stays under the limit on its own; together they pass it.
     each = MEMORY_LIMIT_MB * 2 // 3
-    child = f"import time; x = bytearray({each} * 2**20); time.sleep(60)"
+    child = f"import time; x = b'x' * ({each} * 2**20); time.sleep(60)"
     project_id, run = editor.run(
         notebook(
             "import subprocess, sys, time\n"

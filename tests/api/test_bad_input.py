@@ -350,6 +350,11 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
         ),
         Case("status a list", _with(wire.UpdateProjectBody, status=["Live"]), "status"),
         Case(
+            "memory limit too small",
+            _with(wire.UpdateProjectBody, memoryLimitMb=10),
+            "memoryLimitMb",
+        ),
+        Case(
             "NaN timeout",
             _with(wire.UpdateProjectBody, runTimeoutSeconds=float("nan")),
             "runTimeoutSeconds",

@@ -59,7 +59,7 @@ def test_a_notebook_on_a_worker_cannot_reach_it_nor_outgrow_its_limits(
         assert _run(http, leaver)[2]["status"] == "COMPLETED"
         assert processes_with(marker) == []
 
-        _, _, hog = _run(http, notebook("hog = bytearray(600 * 2**20)"))
+        _, _, hog = _run(http, notebook("hog = b'x' * (600 * 2**20)", "import time; time.sleep(5)"))
         assert hog["status"] == "ERRORED"
         assert "exceeded its memory limit of 300 MB" in hog["error"]["message"]
 

@@ -218,6 +218,7 @@ class Project(Wire):
     latestVersion: int | None = None
     parameters: list[ParameterOut] = Field(default_factory=list)
     runTimeoutSeconds: float | None = None
+    memoryLimitMb: int | None = None
     # Present only when asked for with `includeSharing=true`.
     sharing: ProjectSharingOut | None = Field(default=None, exclude_if=lambda v: v is None)
 
@@ -240,6 +241,8 @@ class CreateProjectBody(StrictWire):
 class UpdateProjectBody(StrictWire):
     status: str | None = Field(default=None, max_length=200)
     runTimeoutSeconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
+    # Up to 1 TB; null: the server's RUNYARD_KERNEL_MEMORY_LIMIT_MB.
+    memoryLimitMb: int | None = Field(default=None, ge=64, le=1024 * 1024)
 
 
 class PublishedVersionOut(Wire):

@@ -244,8 +244,9 @@ class _Run:
                 await execution.run()
         except CellFailedError as exc:
             if exc.error.ename == "MemoryError" and job.limits.memory_mb is not None:
-                # A single allocation past the limit fails at once (prlimit), before the
-                # watch sees the memory in use: the same limit, the same reason.
+                # An allocation far past the limit fails at once (the data segment's
+                # backstop, see sandbox.py), before the watch sees memory in use: the same
+                # limit, the same reason.
                 reason = f"{memory_limit_reason(job.limits)} (cell {exc.error.cell_index})"
                 return _Verdict(RunOutcome.ERRORED, reason, exc.error)
             return _Verdict(RunOutcome.ERRORED, str(exc), exc.error)

@@ -357,7 +357,11 @@ def _prlimit(limits: KernelLimits, *, own_user: bool) -> list[str]:
     (soft and hard alike, so the notebook cannot raise them)."""
     args = ["prlimit"]
     if limits.memory_mb is not None:
-        data = limits.memory_mb * 1024 * 1024
+        # A backstop, not the limit: the watch (watch.py) holds the kernel's resident memory
+        # to the limit. The data segment counts what a process reserved, not what it uses
+        # (thread stacks, allocator arenas: an idle kernel reserves twice what it uses), so
+        # it is given room; an allocation past it fails at once with MemoryError.
+        data = (limits.memory_mb * 2 + 512) * 1024 * 1024
         args.append(f"--data={data}:{data}")
     if limits.max_files_mb is not None:
         size = limits.max_files_mb * 1024 * 1024

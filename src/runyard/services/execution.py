@@ -202,6 +202,12 @@ class ExecutionService:
                     error={"message": f"Project version {run.project_version} no longer exists"},
                 )
                 return None
+            project = project_store.get_project(session, run.project_id)
+            limits = self._settings.limits
+            if project is not None and project.memory_limit_mb is not None:
+                # The project's own limit: such a run starts its own kernel (the pool's kernels
+                # were started with the server's limits).
+                limits = replace(limits, memory_mb=project.memory_limit_mb)
             job = KernelJob(
                 notebook=version.notebook,
                 parameters=run.input_params,
@@ -210,7 +216,7 @@ class ExecutionService:
                 extra_env={"RUNYARD_RUN_ID": run.id, "RUNYARD_PROJECT_ID": run.project_id},
                 sql_row_limit=self._settings.sql_row_limit,
                 sql_query_timeout_seconds=self._settings.sql_query_timeout_seconds,
-                limits=self._settings.limits,
+                limits=limits,
             )
         references = connection_references(job.notebook)
         if not references:

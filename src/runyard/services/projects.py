@@ -238,7 +238,8 @@ class ProjectService:
         project_id: str,
         changes: Mapping[str, Any],
     ) -> ProjectView:
-        """Apply the given fields: `status` (a label or None) and `run_timeout_seconds`."""
+        """Apply the given fields: `status` (a label or None), `run_timeout_seconds` and
+        `memory_limit_mb` (None: the server's defaults)."""
         require(actor, Action.EDIT_PROJECTS)
         with self._db.write() as session:
             row, _ = checked_project(session, actor, project_id, Action.EDIT_PROJECTS)
@@ -246,6 +247,8 @@ class ProjectService:
                 row.status_label = changes["status"]
             if "run_timeout_seconds" in changes:
                 row.run_timeout_seconds = changes["run_timeout_seconds"]
+            if "memory_limit_mb" in changes:
+                row.memory_limit_mb = changes["memory_limit_mb"]
             row.last_edited_at = self._clock()
             session.flush()
             return self._view(session, row)

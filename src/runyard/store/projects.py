@@ -26,6 +26,8 @@ class ProjectRow(Base):
     status_label: Mapped[str | None] = mapped_column(String(200))
     draft_notebook: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     run_timeout_seconds: Mapped[float | None] = mapped_column(Float)
+    # The kernel memory limit of this project's runs; NULL: the server's.
+    memory_limit_mb: Mapped[int | None] = mapped_column(Integer)
     latest_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     last_edited_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -95,6 +95,7 @@ def project_out(
         latestVersion=row.latest_version,
         parameters=[parameter_out(spec) for spec in view.parameters],
         runTimeoutSeconds=row.run_timeout_seconds,
+        memoryLimitMb=row.memory_limit_mb,
         sharing=sharing_out(sharing) if sharing is not None else None,
     )
 
@@ -249,6 +250,8 @@ def update_project(
         changes["status"] = body.status
     if "runTimeoutSeconds" in body.model_fields_set:
         changes["run_timeout_seconds"] = body.runTimeoutSeconds
+    if "memoryLimitMb" in body.model_fields_set:
+        changes["memory_limit_mb"] = body.memoryLimitMb
     return project_out(services.projects.update(actor, str(projectId), changes))
 
 
