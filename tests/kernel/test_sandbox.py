@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import service_missing
 
 from runyard.kernel.runner import KernelJob, RunOutcome, run_notebook
 from runyard.kernel.sandbox import Sandbox, SandboxUnavailable, sandbox_for
-from tests.conftest import service_missing
 
 pytestmark = [pytest.mark.kernel]
 
