@@ -25,6 +25,14 @@ FAILING_ON_DEMAND = notebook(
 )
 
 
+@pytest.fixture
+def settings_values(settings_values: dict[str, Any]) -> dict[str, Any]:
+    # The tests tick the scheduler at a slot up to a minute ahead, and that tick's upkeep
+    # reaps runs whose lease ends before then: a lease longer than that keeps the run it just
+    # fired (which a pooled kernel may already be running) from being reaped as lost.
+    return {**settings_values, "lease_seconds": 600}
+
+
 def published_run(client: TestClient, project_id: str, **kw: Any) -> Any:
     return client.get(f"/api/v1/projects/{project_id}/publishedRun", **kw)
 
