@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from runyard.store import runs as run_store
 from tests.conftest import BOOTSTRAP_TOKEN
 
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
@@ -82,6 +83,20 @@ def wait_for_end(
             return run
         assert time.monotonic() < deadline, f"run still {run['status']} after {timeout}s"
         time.sleep(0.1)
+
+
+def wait_for_pages(client: TestClient, run_id: str, timeout: float = 30) -> None:
+    """Wait until the ended run's HTML pages are saved: they are rendered just after the
+    run is marked ended (services/execution.py), and a request for one meanwhile renders it
+    without saving, so only the store can tell."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while True:
+        with runtime.db.read() as session:
+            if run_store.get_artifact(session, run_id, "app") is not None:
+                return
+        assert time.monotonic() < deadline, f"run {run_id}'s pages were never saved"
+        time.sleep(0.02)
 
 
 def wait_for_status(
@@ -204,6 +219,7 @@ def one_of_everything(client: TestClient) -> dict[str, str]:
     )
     run_id = trigger(client, project_id, updatePublishedResults=True)["runId"]
     wait_for_end(client, project_id, run_id)
+    wait_for_pages(client, run_id)
     schedule = client.post(
         f"/api/v1/projects/{project_id}/schedules",
         json={
