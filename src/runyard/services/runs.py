@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from runyard.domain import parameters as params
 from runyard.domain.permissions import Action, Actor, may_on_project
@@ -298,17 +299,13 @@ class RunService:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
                 raise NotFound("run", run_id)
-            row = store.get_artifact(session, run_id, stored)
-            executed = store.get_artifact(session, run_id, "notebook") if row is None else None
-        if row is not None:
-            return row.media_type, row.content
-        if executed is not None and stored in ("html", "app"):
-            # The run just ended and its pages are being made (execution.py): make this one.
-            pages = render_pages(json.loads(executed.content))
-            return "text/html; charset=utf-8", (
-                pages.notebook if stored == "html" else pages.app
-            ).encode()
-        raise ArtifactNotReady(run_id, name)
+            page = _page(session, run_id, stored) if stored in ("html", "app") else None
+            row = store.get_artifact(session, run_id, stored) if page is None else None
+        if page is not None:
+            return "text/html; charset=utf-8", page
+        if row is None:
+            raise ArtifactNotReady(run_id, name)
+        return row.media_type, row.content
 
     def published(self, actor: Actor, project_id: str) -> RunRow:
         """The run whose outputs the project's published app shows: the latest completed run
@@ -327,14 +324,10 @@ class RunService:
         embedding URL)."""
         run = self._published_run(project_id)
         with self._db.read() as session:
-            row = store.get_artifact(session, run.id, "app")
-            executed = store.get_artifact(session, run.id, "notebook") if row is None else None
-        if row is not None:
-            return run, row.content
-        if executed is not None:
-            # Its pages are being made (execution.py): make this one now.
-            return run, render_pages(json.loads(executed.content)).app.encode()
-        raise ArtifactNotReady(run.id, "app")
+            page = _page(session, run.id, "app")
+        if page is None:
+            raise ArtifactNotReady(run.id, "app")
+        return run, page
 
     def _published_run(self, project_id: str) -> RunRow:
         with self._db.read() as session:
@@ -519,3 +512,20 @@ def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
         "useCachedSqlResults": use_cache,
         "notifications": [dict(n) for n in request.notifications],
     }
+
+
+def _page(session: Session, run_id: str, name: str) -> bytes | None:
+    """The run's whole-notebook (`html`) or outputs-only (`app`) page; None before the run
+    has ended.
+
+    A run's pages are rendered just after it ends (execution.py); asked for meanwhile, the
+    page is rendered here from the executed notebook, never answered half-written.
+    """
+    row = store.get_artifact(session, run_id, name)
+    if row is not None:
+        return row.content
+    executed = store.get_artifact(session, run_id, "notebook")
+    if executed is None:
+        return None
+    pages = render_pages(json.loads(executed.content))
+    return (pages.notebook if name == "html" else pages.app).encode()
