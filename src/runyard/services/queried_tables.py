@@ -14,11 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlglot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from runyard.domain import cells as cells_domain
 from runyard.domain.permissions import Action, Actor
@@ -65,6 +62,10 @@ class QueriedTablePage:
 def tables_read(sql: str, dialect: str | None) -> list[str]:
     """The qualified names (`catalog.schema.table`, as written) of the tables `sql` reads,
     each once, in order of appearance; CTE names are not tables. Raises SqlglotError."""
+    # Imported here: sqlglot weighs about 26 MB, carried only by a server asked for tables.
+    import sqlglot
+    from sqlglot import exp
+
     text = _PLACEHOLDER.sub("NULL", sql)
     found: list[str] = []
     for statement in sqlglot.parse(text, read=dialect):
@@ -98,6 +99,8 @@ class QueriedTableService:
             raise BadRequest("Give after or before, not both", issues=["after: not with before"])
         self._projects.check(actor, project_id, Action.READ_QUERIED_TABLES)
         version = self._projects.published_version(project_id)
+        from sqlglot.errors import SqlglotError  # see tables_read
+
         tables: set[QueriedTable] = set()
         with self._db.read() as session:
             for cell in version.notebook.get("cells", []):
