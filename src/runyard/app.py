@@ -6,7 +6,7 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,12 +14,15 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from kombu.connection import Connection as BrokerConnection
+from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
+from runyard.api import operations as operations_api
 from runyard.api import rate_limits
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import audit as audit_api
@@ -64,9 +67,16 @@ from runyard.services.execution import (
 from runyard.services.groups import GroupService
 from runyard.services.identity import Bootstrap, IdentityService
 from runyard.services.notifications import NotificationService
+from runyard.services.operations import (
+    HealthService,
+    KernelCollector,
+    SchedulerHeartbeat,
+    StoreCollector,
+)
 from runyard.services.project_sharing import ProjectSharingService
 from runyard.services.projects import ProjectService
 from runyard.services.queried_tables import QueriedTableService
+from runyard.services.retention import RetentionPolicy, RetentionService
 from runyard.services.runs import RunLimits, RunService
 from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
@@ -77,6 +87,7 @@ from runyard.store.db import Database, upgrade, wait_until_migrated
 from runyard.web import errors as web_errors
 from runyard.web.routes import router as web_router
 from runyard.worker.celery_app import Worker, create_worker_app
+from runyard.worker.probes import ProbeServer
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +106,8 @@ class Runtime:
     executor: Executor
     execution: ExecutionService
     scheduler: Scheduler
+    health: HealthService
+    heartbeat: SchedulerHeartbeat
     bootstrap: Bootstrap | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -112,6 +125,7 @@ class Runtime:
         if requeued:
             log.info("picked up %d pending run(s)", requeued)
         if scheduler:
+            self.heartbeat.started()
             thread = threading.Thread(
                 target=self.scheduler.run_forever,
                 args=(self._stopping, self.settings.scheduler_interval_seconds),
@@ -126,6 +140,7 @@ class Runtime:
         for thread in self._threads:
             # Long enough for the scheduler to wait out its notification delivery thread.
             thread.join(timeout=45)
+        self.heartbeat.stopped()
         self.executor.stop()
         self.execution.stop()
         self.db.dispose()
@@ -168,13 +183,20 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         public_url=settings.resolved_public_url,
         secret_key=key,
     )
+    heartbeat = SchedulerHeartbeat()
     runtime = Runtime(
         settings=settings,
         db=db,
         services=services,
         executor=executor,
         execution=execution,
-        scheduler=Scheduler(scheduling, runs, utcnow, notifications),
+        scheduler=Scheduler(
+            scheduling, runs, utcnow, notifications, heartbeat, build_retention(settings, db)
+        ),
+        health=HealthService(
+            db, broker_check(settings), heartbeat, scheduler_stale_after(settings)
+        ),
+        heartbeat=heartbeat,
     )
     runtime.bootstrap = identity.bootstrap(settings.admin_email, settings.bootstrap_token)
     return runtime
@@ -193,7 +215,9 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
     db = Database(settings.resolved_database_url)
     if settings.executor is not ExecutorKind.CELERY:
         scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
-        return Scheduler(scheduling, None, utcnow, _notifications(settings, db)), db
+        retention = build_retention(settings, db)
+        notifications = _notifications(settings, db)
+        return Scheduler(scheduling, None, utcnow, notifications, None, retention), db
     executor = CeleryExecutor(_broker(settings))
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
     notifications = _notifications(settings, db)
@@ -201,7 +225,50 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
     scheduling = SchedulingService(
         db, utcnow, scheduling_limits(settings), ring=executor.submit, cancel=executor.cancel
     )
-    return Scheduler(scheduling, runs, utcnow, notifications), db
+    retention = build_retention(settings, db)
+    return Scheduler(scheduling, runs, utcnow, notifications, None, retention), db
+
+
+def build_retention(settings: Settings, db: Database) -> RetentionService:
+    """The retention policy of the settings, on `db` (the scheduler and `runyard runs prune`)."""
+    policy = RetentionPolicy(
+        days=settings.retention_days,
+        keep_last_runs=settings.retention_keep_last_runs,
+        batch_size=settings.retention_batch_size,
+    )
+    return RetentionService(db, utcnow, policy)
+
+
+def broker_check(settings: Settings) -> Callable[[], bool] | None:
+    """For readiness: whether the Celery broker accepts a connection now; None with the
+    local executor, which needs no broker."""
+    if settings.executor is not ExecutorKind.CELERY:
+        return None
+    url = settings.broker_url
+
+    def reachable() -> bool:
+        with BrokerConnection(url, connect_timeout=3) as connection:  # type: ignore[no-untyped-call]
+            # One quick try: a readiness probe must answer within the prober's timeout.
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5)
+        return True
+
+    return reachable
+
+
+def scheduler_stale_after(settings: Settings) -> float:
+    """Seconds without a finished tick after which the scheduler loop counts as stalled."""
+    return max(60.0, 10 * settings.scheduler_interval_seconds)
+
+
+def metrics_registry(runtime: Runtime) -> CollectorRegistry:
+    """This server's own collectors: the store's figures, and its kernel pool if it runs
+    kernels (with the local executor)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(runtime.db))
+    pool = runtime.execution.pool
+    if runtime.settings.executor is ExecutorKind.LOCAL:
+        registry.register(KernelCollector(lambda: pool.idle_count if pool is not None else 0))
+    return registry
 
 
 def scheduling_limits(settings: Settings) -> SchedulingLimits:
@@ -242,6 +309,23 @@ def build_worker(settings: Settings) -> Worker:
     )
 
 
+def worker_probes(settings: Settings, worker: Worker) -> ProbeServer | None:
+    """The worker's `/healthz`, `/readyz` and `/metrics` server, if a port is set for it."""
+    if settings.worker_probe_port is None:
+        return None
+    registry = CollectorRegistry(auto_describe=False)
+    pool = worker.execution.pool
+    registry.register(KernelCollector(lambda: pool.idle_count if pool is not None else 0))
+    token = settings.metrics_token
+    return ProbeServer(
+        settings.host,
+        settings.worker_probe_port,
+        HealthService(worker.db, broker_check(settings)),
+        registry,
+        token.get_secret_value() if token is not None else None,
+    )
+
+
 def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService:
     return ExecutionService(
         db,
@@ -255,6 +339,7 @@ def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService
             sql_query_timeout_seconds=settings.sql_query_timeout_seconds or None,
             limits=kernel_limits(settings),
             pool_size=kernel_pool_size(settings),
+            max_artifact_bytes=int(settings.max_artifact_mb * 1024 * 1024) or None,
         ),
         SecretBox(key),
         kernel_sandbox(settings),
@@ -397,10 +482,19 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     )
     app.state.services = runtime.services
     app.state.runtime = runtime
+    metrics_on = runtime.settings.metrics_enabled
+    token = runtime.settings.metrics_token
+    app.state.operations = operations_api.Operations(
+        health=runtime.health,
+        registry=metrics_registry(runtime) if metrics_on else None,
+        metrics_token=token.get_secret_value() if token is not None else None,
+    )
     for kind in (RunyardError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(kind, _error_response)
     app.add_middleware(rate_limits.QuotaHeaders)
     app.add_middleware(TraceIdMiddleware)
+    if metrics_on:
+        app.add_middleware(operations_api.HttpMetrics)
     # Hex's per-token limits cover every API route; the web UI is not rate limited.
     limited = rate_limits.dependencies(runtime.settings)
     app.include_router(projects_api.router, prefix="/api/v1", dependencies=limited)
@@ -417,5 +511,6 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(project_sharing_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(connections_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(audit_api.router, prefix="/api/v1", dependencies=limited)
+    app.include_router(operations_api.router)
     app.include_router(web_router)
     return app

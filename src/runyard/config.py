@@ -33,6 +33,11 @@ class KernelNetwork(StrEnum):
     NONE = "none"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 # A group's limit that counts nothing: its requests are never refused and carry no
 # X-RateLimit-* headers.
 UNLIMITED = "unlimited"
@@ -255,6 +260,13 @@ class Settings(BaseSettings):
         "tokens must expire.",
     )
     log_level: str = Field(default="info", description="Log level of the server processes.")
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="`text`: today's human-readable lines; `json`: one JSON object a line, with "
+        "`time`, `level`, `logger`, `message`, and `trace_id`, `run_id` and `project_id` where "
+        "the line concerns a request or a run. Applies to `runyard serve`, `scheduler` and "
+        "`worker`. See [operations.md](operations.md#logs).",
+    )
     rate_limits_enabled: bool = Field(
         default=True,
         description="Whether API requests are rate limited per token; `false` switches every "
@@ -279,6 +291,53 @@ class Settings(BaseSettings):
         min_length=1,
         description="Prefix of the counters' keys in Redis, so several Runyard installations "
         "can share one Redis server.",
+    )
+
+    # -- operations: health, metrics, retention, logs (docs/operations.md) --
+    metrics_enabled: bool = Field(
+        default=True,
+        description="Whether `/metrics` serves Prometheus metrics and HTTP requests are counted "
+        "and timed for them; `false` turns both off (`/metrics` answers 404).",
+    )
+    worker_probe_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port on which each `runyard worker` answers `/healthz`, `/readyz` and "
+        "`/metrics` (on `RUNYARD_HOST`); unset, a worker opens no port. Several workers on one "
+        "machine need one each.",
+    )
+    max_artifact_mb: float = Field(
+        default=100.0,
+        ge=0,
+        description="Largest artifact a run may store (its executed notebook, HTML page or "
+        "log), in MB: a larger notebook or page is not kept and the run's log says so; a "
+        "larger log is cut with a line saying so. `0`: no limit.",
+    )
+    retention_days: float = Field(
+        default=90.0,
+        ge=0,
+        description="Runs older than this many days are deleted with their artifacts, unless "
+        "kept for another reason: among the newest `RUNYARD_RETENTION_KEEP_LAST_RUNS` of their "
+        "project, still PENDING or RUNNING, or their project's published run. `0`: keep every "
+        "run forever. See [operations.md](operations.md#retention).",
+    )
+    retention_keep_last_runs: int = Field(
+        default=100,
+        ge=0,
+        description="Newest runs of each project kept whatever their age.",
+    )
+    retention_batch_size: int = Field(
+        default=100,
+        ge=1,
+        description="Most runs the scheduler's upkeep deletes in one transaction; it goes on "
+        "at once while there are more, and otherwise looks again every five minutes.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer "
+        "<this token>` (Prometheus' `authorization` setting), 401 to others; unset, it is open "
+        "like `/healthz` and `/readyz`. Never logged or shown.",
     )
 
     # -- run notifications (docs/notifications.md) --

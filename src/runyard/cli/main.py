@@ -91,7 +91,37 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        **_uvicorn_logging(settings),
     )
+
+
+def _uvicorn_logging(settings: Any) -> dict[str, Any]:
+    """With RUNYARD_LOG_FORMAT=json, every line of the server (uvicorn's too) as JSON;
+    otherwise uvicorn's own configuration, as before."""
+    from runyard.config import LogFormat
+    from runyard.log_format import logging_config
+
+    if settings.log_format is not LogFormat.JSON:
+        return {}
+    return {"log_config": logging_config(settings.log_level, json_lines=True)}
+
+
+def _configure_logging(settings: Any) -> None:
+    """With RUNYARD_LOG_FORMAT=json, lines as JSON from the start; a worker's Celery then
+    leaves the logging as it is (a receiver of its `setup_logging` signal takes it over)."""
+    from celery import signals
+
+    from runyard.config import LogFormat
+    from runyard.log_format import configure
+
+    if settings.log_format is not LogFormat.JSON:
+        return
+    configure(settings.log_level, json_lines=True)
+    signals.setup_logging.connect(_keep_logging, weak=False)
+
+
+def _keep_logging(**_signal: Any) -> None:
+    """Celery's `setup_logging` receiver: the logging configured already stays."""
 
 
 @app.command()
@@ -104,6 +134,7 @@ def scheduler() -> None:
     from runyard.config import Settings
 
     settings = Settings()
+    _configure_logging(settings)
     loop, db = build_scheduler(settings)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -121,12 +152,13 @@ def worker() -> None:
     RUNYARD_MAX_CONCURRENT_KERNELS; start one on each machine that should run notebooks."""
     from sqlalchemy.engine import make_url
 
-    from runyard.app import build_worker
+    from runyard.app import build_worker, worker_probes
     from runyard.config import ExecutorKind, Settings
     from runyard.kernel.sandbox import SandboxUnavailable
     from runyard.store.db import StoreNotMigrated
 
     settings = Settings()
+    _configure_logging(settings)
     if settings.executor is not ExecutorKind.CELERY:
         console.print(
             "[red]runyard worker executes runs sent through a broker: set "
@@ -143,7 +175,16 @@ def worker() -> None:
         f"Runyard worker on {store}, queue {settings.broker_queue!r}, "
         f"{settings.max_concurrent_kernels} kernel(s) at once"
     )
-    raise typer.Exit(process.run())
+    probes = worker_probes(settings, process)
+    if probes is not None:
+        probes.start()
+        console.print(f"Probes on http://{settings.host}:{probes.port}/healthz, /readyz, /metrics")
+    try:
+        code = process.run()
+    finally:
+        if probes is not None:
+            probes.stop()
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -386,6 +427,43 @@ def runs_log(
     with api_client(url, token) as client:
         text = client.artifact(project_id, run_id, "log")
     sys.stdout.write(text)
+
+
+@runs_app.command("prune")
+def runs_prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list the runs that would be deleted.")
+    ] = False,
+) -> None:
+    """Delete the runs (with their artifacts) that the retention settings let go now, as the
+    scheduler does a batch at a time; works on the store of RUNYARD_DATABASE_URL."""
+    from runyard.app import build_retention, utcnow
+    from runyard.config import Settings
+    from runyard.store.db import Database, wait_until_migrated
+
+    settings = Settings()
+    wait_until_migrated(settings.resolved_database_url, seconds=0)
+    db = Database(settings.resolved_database_url)
+    try:
+        retention = build_retention(settings, db)
+        now = utcnow()
+        if not dry_run:
+            deleted = retention.prune_all(now)
+            console.print(f"Deleted {deleted} run(s) with their artifacts.")
+            return
+        going = retention.prunable(now, limit=1_000_000)
+        table = Table("run", "project", "status", "created")
+        for run in going:
+            table.add_row(run.run_id, run.project_id, run.status, run.created_at.isoformat())
+        console.print(table)
+        policy = retention.policy
+        console.print(
+            f"{len(going)} run(s) would be deleted (older than {policy.days:g} days, beyond "
+            f"the newest {policy.keep_last_runs} of their project; running and published "
+            "runs are always kept)."
+        )
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
+from runyard import metrics
 from runyard.services.notifications import NotificationService
+from runyard.services.operations import SchedulerHeartbeat
+from runyard.services.retention import RetentionService
 from runyard.services.runs import RunService
 from runyard.services.scheduling import SchedulingService
 
@@ -29,19 +33,36 @@ class Scheduler:
         runs: RunService | None,
         clock: Callable[[], datetime],
         notifications: NotificationService | None = None,
+        heartbeat: SchedulerHeartbeat | None = None,
+        retention: RetentionService | None = None,
     ) -> None:
         self._scheduling = scheduling
         self._runs = runs
         self._clock = clock
         self._notifications = notifications
+        self._heartbeat = heartbeat if heartbeat is not None else SchedulerHeartbeat()
+        self._retention = retention
 
     def tick(self, now: datetime | None = None) -> bool:
         """Do everything due at `now`; True if work was found (so the loop should go again
         at once), False if it may sleep."""
         now = now or self._clock()
+        started = time.perf_counter()
         fired = self._scheduling.fire_due(now)
-        upkept = self._runs.upkeep(now).found_work if self._runs is not None else False
-        return fired.found_work or upkept
+        inserted = set(fired.run_ids)
+        for row in fired.new_runs:
+            if row["id"] in inserted:
+                metrics.SCHEDULE_LATENESS.observe(row["lateness_ms"] / 1000)
+        upkept = False
+        if self._runs is not None:
+            upkeep = self._runs.upkeep(now)
+            metrics.LEASES_LOST.inc(upkeep.reaped)
+            upkept = upkeep.found_work
+        # Old runs go a small batch per tick, so a large backlog never holds up the slots.
+        pruned = self._retention.upkeep(now) if self._retention is not None else False
+        metrics.SCHEDULER_TICK.observe(time.perf_counter() - started)
+        self._heartbeat.beat()
+        return fired.found_work or upkept or pruned
 
     def run_forever(self, stopping: threading.Event, idle_seconds: float) -> None:
         delivery = None

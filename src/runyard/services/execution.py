@@ -11,12 +11,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from runyard import metrics
 from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
 from runyard.kernel.artifacts import render_pages
@@ -33,6 +35,8 @@ from runyard.kernel.runner import (
 )
 from runyard.kernel.sandbox import KernelSandbox, NoSandbox, Sandbox
 from runyard.kernel.sql_cells import connection_references
+from runyard.log_format import run_context
+from runyard.services import artifact_limits
 from runyard.services.connections import ConnectionService, ConnectionUnavailable
 from runyard.store import projects as project_store
 from runyard.store import runs as store
@@ -79,6 +83,8 @@ class ExecutionSettings:
     limits: KernelLimits = field(default_factory=KernelLimits)
     # Kernels started ahead of demand (kernel/pool.py); 0: none, each run starts its own.
     pool_size: int = 0
+    # Largest artifact stored (services/artifact_limits.py); None: no limit.
+    max_artifact_bytes: int | None = None
 
 
 class ExecutionService:
@@ -141,19 +147,33 @@ class ExecutionService:
         if claimed is None:
             return None
         run, job = claimed
+        with run_context(run.id, run.project_id, run.trace_id):
+            return self._execute(run, job, control)
+
+    def _execute(self, run: RunRow, job: KernelJob, control: KernelControl) -> RunStatus | None:
+        run_id = run.id
+        claimed_at = time.perf_counter()
+
+        def kernel_started(pid: int) -> None:
+            metrics.KERNEL_START.observe(time.perf_counter() - claimed_at)
+            self._record_kernel(run_id, pid)
+
         heartbeat = _Heartbeat(self, run_id, control)
         heartbeat.start()
         try:
-            result = run_notebook(
-                job,
-                control,
-                on_kernel_started=lambda pid: self._record_kernel(run_id, pid),
-                sandbox=self._sandbox,
-                pool=self._pool,
-            )
+            with metrics.KERNELS_BUSY.track_inprogress():
+                result = run_notebook(
+                    job,
+                    control,
+                    on_kernel_started=kernel_started,
+                    sandbox=self._sandbox,
+                    pool=self._pool,
+                )
         finally:
             heartbeat.stop()
-        return self._finish(run, result)
+        status = self._finish(run, result)
+        log.info("run %s ended %s", run_id, status.value if status else "(reaped meanwhile)")
+        return status
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -192,6 +212,7 @@ class ExecutionService:
             ):
                 return None
             store.add_event(session, run_id, "STATUS", RunStatus.RUNNING.value, now)
+            metrics.RUN_QUEUE_WAIT.observe(max((now - run.created_at).total_seconds(), 0.0))
             version = project_store.get_version(session, run.project_id, run.project_version)
             if version is None:
                 store.transition(
@@ -282,16 +303,23 @@ class ExecutionService:
             # killed for any other reason (shutdown, lost lease) is an error with a reason.
             cancelled = bool(current and current.cancel_requested)
             status, error = _status_of(result, cancelled)
+            limit = self._settings.max_artifact_bytes
+            notebook = json.dumps(result.executed_notebook).encode()
+            notes = ""
+            if artifact_limits.fits(notebook, limit):
+                store.save_artifact(
+                    session, run.id, "notebook", "application/x-ipynb+json", notebook, now
+                )
+            else:
+                assert limit is not None
+                notes = artifact_limits.refusal("executed notebook", len(notebook), limit)
             store.save_artifact(
                 session,
                 run.id,
-                "notebook",
-                "application/x-ipynb+json",
-                json.dumps(result.executed_notebook).encode(),
+                "log",
+                "text/plain; charset=utf-8",
+                artifact_limits.bounded_log(result.log, limit, notes),
                 now,
-            )
-            store.save_artifact(
-                session, run.id, "log", "text/plain; charset=utf-8", result.log.encode(), now
             )
             done = store.transition(
                 session,
@@ -304,6 +332,11 @@ class ExecutionService:
             )
             if done:
                 store.add_event(session, run.id, "STATUS", status.value, now)
+                metrics.RUN_DURATION.labels(status.value).observe(
+                    (
+                        now - (current.started_at if current and current.started_at else now)
+                    ).total_seconds()
+                )
                 if status is RunStatus.COMPLETED and run.options.get("updatePublishedResults"):
                     project = project_store.get_project(session, run.project_id)
                     if project is not None:
@@ -318,9 +351,19 @@ class ExecutionService:
     def _save_pages(self, run_id: str, executed_notebook: dict[str, Any]) -> None:
         pages = render_pages(executed_notebook)
         now = self._clock()
+        limit = self._settings.max_artifact_bytes
         with self._db.write() as session:
             for name, page in (("html", pages.notebook), ("app", pages.app)):
-                store.save_artifact(session, run_id, name, HTML, page.encode(), now)
+                content = page.encode()
+                if artifact_limits.fits(content, limit):
+                    store.save_artifact(session, run_id, name, HTML, content, now)
+                    continue
+                assert limit is not None
+                log = store.get_artifact(session, run_id, "log")
+                if log is not None:
+                    # Appended whole: a cut log left room for these lines.
+                    line = artifact_limits.refusal(f"{name} page", len(content), limit)
+                    log.content = log.content + line.encode()
 
     # -- heartbeat support -----------------------------------------------------------------
 

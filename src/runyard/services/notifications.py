@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from runyard import metrics
 from runyard.domain.run_status import RunStatus
 from runyard.errors import Unprocessable
 from runyard.notify.base import Attachment, Channel, DeliveryFailed, Message
@@ -165,6 +166,9 @@ class NotificationService:
             sent += outcome == store.SENT
             retried += outcome == store.PENDING
             failed += outcome == store.FAILED
+        for outcome, count in (("sent", sent), ("retried", retried), ("failed", failed)):
+            if count:
+                metrics.NOTIFICATION_ATTEMPTS.labels(outcome).inc(count)
         return DeliveryReport(expanded=expanded, sent=sent, retried=retried, failed=failed)
 
     def _expand(self, now: datetime) -> int:
