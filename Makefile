@@ -77,6 +77,7 @@ bench: install
 	$(VENV)/bin/python bench/throughput.py
 	$(VENV)/bin/python bench/api_load.py
 	$(VENV)/bin/python bench/memory.py
+	$(VENV)/bin/python bench/metrics_overhead.py
 
 clean:
 	rm -rf .venv .uv .compat .pytest_cache .mypy_cache .ruff_cache
