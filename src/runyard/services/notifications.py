@@ -23,6 +23,7 @@ from runyard import metrics
 from runyard.domain.run_status import RunStatus
 from runyard.errors import Unprocessable
 from runyard.notify.base import Attachment, Channel, DeliveryFailed, Message
+from runyard.services.run_pages import page_of
 from runyard.store import groups as group_store
 from runyard.store import identity as identity_store
 from runyard.store import notifications as store
@@ -290,9 +291,9 @@ class NotificationService:
                 and status is RunStatus.COMPLETED
                 and notification.get("includeSuccessScreenshot")
             ):
-                app = run_store.get_artifact(session, run.id, "app")
+                app = page_of(session, run.id, "app")
                 if app is not None:
-                    attachments = (Attachment(f"run-{run.id}.html", "text/html", app.content),)
+                    attachments = (Attachment(f"run-{run.id}.html", "text/html", app),)
         title = project.title if project is not None else run.project_id
         return Message(
             subject=notification.get("subject") or f"[Runyard] {title}: run {status.value}",

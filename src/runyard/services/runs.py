@@ -6,7 +6,6 @@ re-rung by `ring_lost_runs`, so nothing acknowledged to a client is ever lost.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -15,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from runyard.domain import parameters as params
 from runyard.domain.permissions import Action, Actor, may_on_project
@@ -29,11 +27,11 @@ from runyard.errors import (
     Unprocessable,
 )
 from runyard.executor.base import Executor
-from runyard.kernel.artifacts import render_pages
 from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services.audit import AuditLog
 from runyard.services.notifications import NotificationService, checked_recipients
 from runyard.services.projects import ProjectService
+from runyard.services.run_pages import page_of
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
 from runyard.store import runs as store
@@ -299,7 +297,7 @@ class RunService:
             run = store.get_run(session, run_id)
             if run is None or run.project_id != project_id:
                 raise NotFound("run", run_id)
-            page = _page(session, run_id, stored) if stored in ("html", "app") else None
+            page = page_of(session, run_id, stored) if stored in ("html", "app") else None
             row = store.get_artifact(session, run_id, stored) if page is None else None
         if page is not None:
             return "text/html; charset=utf-8", page
@@ -324,7 +322,7 @@ class RunService:
         embedding URL)."""
         run = self._published_run(project_id)
         with self._db.read() as session:
-            page = _page(session, run.id, "app")
+            page = page_of(session, run.id, "app")
         if page is None:
             raise ArtifactNotReady(run.id, "app")
         return run, page
@@ -512,20 +510,3 @@ def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
         "useCachedSqlResults": use_cache,
         "notifications": [dict(n) for n in request.notifications],
     }
-
-
-def _page(session: Session, run_id: str, name: str) -> bytes | None:
-    """The run's whole-notebook (`html`) or outputs-only (`app`) page; None before the run
-    has ended.
-
-    A run's pages are rendered just after it ends (execution.py); asked for meanwhile, the
-    page is rendered here from the executed notebook, never answered half-written.
-    """
-    row = store.get_artifact(session, run_id, name)
-    if row is not None:
-        return row.content
-    executed = store.get_artifact(session, run_id, "notebook")
-    if executed is None:
-        return None
-    pages = render_pages(json.loads(executed.content))
-    return (pages.notebook if name == "html" else pages.app).encode()
