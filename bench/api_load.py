@@ -29,7 +29,14 @@ import httpx
 import nbformat
 import sqlalchemy as sa
 
-from run_latency import free_port, percentile, trivial_notebook, wait_until_up
+from run_latency import (
+    free_port,
+    import_notebook,
+    percentile,
+    served,
+    trivial_notebook,
+    wait_until_up,
+)
 
 TOKEN = "hxtw_bench-api-load-token-0123456789abcdef"
 POSTGRES_ADMIN = os.environ.get(
@@ -71,58 +78,27 @@ async def load(base_url: str, path: str, clients: int, seconds: float) -> tuple[
     return len(latencies), latencies
 
 
-def serve_runyard(workdir: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "RUNYARD_HOME": str(workdir / f"home-{port}"),
-        "RUNYARD_PORT": str(port),
-        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
-        "RUNYARD_LOG_LEVEL": "warning",
-    }
-    if database_url:
-        env["RUNYARD_DATABASE_URL"] = database_url
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "runyard"), "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def completed_run(base_url: str, workdir: Path) -> str:
-    """Import the trivial notebook, run it once; the path of its status."""
-    path = workdir / "trivial.ipynb"
-    nbformat.write(trivial_notebook(), path)
-    with httpx.Client(
-        base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
-    ) as http:
-        wait_until_up(http, 60)
-        project = http.post(
-            "/projects/import",
-            params={"publish": "true"},
-            files={"file": ("bench.ipynb", path.read_bytes())},
-        ).json()["project"]["id"]
-        run_id = http.post(f"/projects/{project}/runs", json={}).json()["runId"]
-        while http.get(f"/projects/{project}/runs/{run_id}").json()["status"] != "COMPLETED":
-            time.sleep(0.1)
-    return f"/api/v1/projects/{project}/runs/{run_id}"
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
 
 
+def completed_run(http: httpx.Client, workdir: Path) -> str:
+    """Import the trivial notebook, run it once; the path of its status."""
+    path = workdir / "trivial.ipynb"
+    nbformat.write(trivial_notebook(), path)
+    project = import_notebook(http, path)
+    run_id = http.post(f"/projects/{project}/runs", json={}).json()["runId"]
+    while http.get(f"/projects/{project}/runs/{run_id}").json()["status"] != "COMPLETED":
+        time.sleep(0.1)
+    return f"/api/v1/projects/{project}/runs/{run_id}"
+
+
 def bench_runyard(workdir: Path, database_url: str | None, clients: int, seconds: float) -> str:
-    process, base_url = serve_runyard(workdir, database_url)
-    try:
-        path = completed_run(base_url, workdir)
-        count, latencies = asyncio.run(load(base_url, path, clients, seconds))
-    finally:
-        stop(process)
+    store = {"RUNYARD_DATABASE_URL": database_url} if database_url else {}
+    with served(workdir, TOKEN, **store) as server:
+        path = completed_run(server.http, workdir)
+        count, latencies = asyncio.run(load(server.base_url, path, clients, seconds))
     return row(count, latencies, seconds)
 
 

@@ -12,17 +12,13 @@ plain ipykernel started the way papermill starts one (jupyter_client, no sandbox
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from jupyter_client.manager import start_new_kernel
 
-from run_latency import free_port, wait_until_up
+from run_latency import served
 from runyard.kernel.watch import tree_usage
 
 TOKEN = "hxtw_bench-memory-token-0123456789abcdef"
@@ -49,49 +45,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def serve(workdir: Path, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        **settings,
-        "RUNYARD_HOME": str(workdir / f"home-{port}"),
-        "RUNYARD_PORT": str(port),
-        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
-        "RUNYARD_LOG_LEVEL": "warning",
-    }
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "runyard"), "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1") as http:
-        wait_until_up(http, 60)
-    return process, port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        idle, _ = serve(workdir, RUNYARD_KERNEL_POOL_SIZE="0")
-        try:
+        with served(workdir, TOKEN, RUNYARD_KERNEL_POOL_SIZE="0") as idle:
             time.sleep(SETTLE_SECONDS)
-            serve_mb = resident_mb(idle.pid)
-        finally:
-            stop(idle)
-        pooled, _ = serve(workdir, RUNYARD_KERNEL_POOL_SIZE="2")
-        try:
+            serve_mb = resident_mb(idle.process.pid)
+        with served(workdir, TOKEN, RUNYARD_KERNEL_POOL_SIZE="2") as pooled:
             time.sleep(SETTLE_SECONDS * 2)  # two kernels start, one after the other
-            kernels = children(pooled.pid)
+            kernels = children(pooled.process.pid)
             per_kernel = [tree_usage(pid)[0] / 2**20 for pid in kernels]
-        finally:
-            stop(pooled)
     manager, client = start_new_kernel(kernel_name="python3")
     try:
         time.sleep(1)

@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -98,47 +101,68 @@ def time_runs(http: httpx.Client, project_id: str, runs: int, pause: float = 0.0
     return latencies
 
 
-def bench_runyard(
-    path: Path, runs: int, workdir: Path, pause: float = 0.0, **settings: str
-) -> list[float]:
+@dataclass
+class Served:
+    """A `runyard serve` started for a bench: its process, and a client of its API."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    http: httpx.Client  # speaks to base_url/api/v1 with `token`
+
+
+@contextmanager
+def served(workdir: Path, token: str, **settings: str) -> Iterator[Served]:
+    """`runyard serve` on the embedded store in a home of its own under `workdir`, with
+    `settings` (environment variables) over the defaults; stopped (SIGTERM) on the way out."""
     port = free_port()
     env = {
         **os.environ,
-        **settings,
         "RUNYARD_HOME": str(workdir / f"home-{port}"),
         "RUNYARD_PORT": str(port),
-        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
+        "RUNYARD_BOOTSTRAP_TOKEN": token,
         "RUNYARD_LOG_LEVEL": "warning",
-        # The benchmark polls every 5 ms, far past Hex's 30 requests a minute per token.
-        "RUNYARD_RATE_LIMITS_ENABLED": "false",
+        **settings,
     }
-    runyard = Path(sys.executable).parent / "runyard"
-    server = subprocess.Popen(
-        [str(runyard), "serve"],
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "runyard"), "serve"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    base_url = f"http://127.0.0.1:{port}"
     http = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}/api/v1",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
+        base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
     )
     try:
-        wait_until_up(http, 30)
-        project = http.post(
-            "/projects/import",
-            params={"publish": "true"},
-            files={"file": ("bench.ipynb", path.read_bytes())},
-        ).json()
-        project_id = project["project"]["id"]
-        time.sleep(5)  # let the pool fill after start-up, as it has long done in service
-        return time_runs(http, project_id, runs, pause)
+        wait_until_up(http, 60)
+        yield Served(process, base_url, http)
     finally:
         http.close()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def import_notebook(http: httpx.Client, path: Path) -> str:
+    """Import the notebook at `path` as a published project; its id."""
+    answer = http.post(
+        "/projects/import",
+        params={"publish": "true"},
+        files={"file": ("bench.ipynb", path.read_bytes())},
+    )
+    answer.raise_for_status()
+    project_id: str = answer.json()["project"]["id"]
+    return project_id
+
+
+def bench_runyard(
+    path: Path, runs: int, workdir: Path, pause: float = 0.0, **settings: str
+) -> list[float]:
+    # The benchmark polls every 5 ms, far past Hex's 30 requests a minute per token.
+    with served(workdir, TOKEN, RUNYARD_RATE_LIMITS_ENABLED="false", **settings) as server:
+        project_id = import_notebook(server.http, path)
+        time.sleep(5)  # let the pool fill after start-up, as it has long done in service
+        return time_runs(server.http, project_id, runs, pause)
 
 
 def bench_papermill(path: Path, runs: int, workdir: Path) -> list[float]:

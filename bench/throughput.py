@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import nbformat
 
-from run_latency import TERMINAL, free_port, trivial_notebook, wait_until_up
+from run_latency import TERMINAL, import_notebook, served, trivial_notebook
 
 TOKEN = "hxtw_bench-throughput-token-0123456789abcdef"
 KERNEL_LIMIT = 4  # RUNYARD_MAX_CONCURRENT_KERNELS' default
@@ -33,33 +28,9 @@ KERNEL_LIMIT = 4  # RUNYARD_MAX_CONCURRENT_KERNELS' default
 
 def bench_runyard(path: Path, runs: int, workdir: Path) -> tuple[float, dict[str, int]]:
     """(runs per minute, count of runs by final status)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "RUNYARD_HOME": str(workdir / "home"),
-        "RUNYARD_PORT": str(port),
-        "RUNYARD_BOOTSTRAP_TOKEN": TOKEN,
-        "RUNYARD_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "runyard"), "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    http = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}/api/v1",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=60,
-    )
-    try:
-        wait_until_up(http, 60)
-        project = http.post(
-            "/projects/import",
-            params={"publish": "true"},
-            files={"file": ("bench.ipynb", path.read_bytes())},
-        ).json()["project"]["id"]
+    with served(workdir, TOKEN) as server:
+        http = server.http
+        project = import_notebook(http, path)
         time.sleep(5)  # the pool fills after start-up, as it has long done in service
         started = time.perf_counter()
         run_ids = [
@@ -76,10 +47,6 @@ def bench_runyard(path: Path, runs: int, workdir: Path) -> tuple[float, dict[str
                     pending.discard(run_id)
                     statuses[status] = statuses.get(status, 0) + 1
         elapsed = time.perf_counter() - started
-    finally:
-        http.close()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
     return runs / elapsed * 60, statuses
 
 
