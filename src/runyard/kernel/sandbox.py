@@ -115,42 +115,36 @@ class Sandbox:
             "--die-with-parent",
             # The kernel gets a session of its own: it cannot push input to a terminal.
             "--new-session",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--ro-bind",
-            "/etc",
-            "/etc",
         ]
+        mounts = _Mounts()
+        mounts.bind("/usr")
+        mounts.bind("/etc")
         # /etc/resolv.conf is often a link out of /etc (systemd-resolved's, in /run):
         # without its target, names do not resolve.
         resolver = os.path.realpath("/etc/resolv.conf")
         if not resolver.startswith(("/etc/", "/usr/")) and os.path.isfile(resolver):
-            args += _directories_to(resolver)
-            args += ["--ro-bind", resolver, resolver]
-        for link in ("bin", "lib", "lib64", "sbin"):
-            target = os.path.join("/", link)
-            if os.path.islink(target):
-                args += ["--symlink", os.readlink(target), target]
-            elif os.path.isdir(target):
-                args += ["--ro-bind", target, target]
-        for path in _python_paths():
-            args += _directories_to(path)
-            args += ["--ro-bind", path, path]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+            mounts.bind(resolver)
+        for link in ("/bin", "/lib", "/lib64", "/sbin"):
+            if os.path.islink(link):
+                mounts.symlink(os.readlink(link), link)
+            elif os.path.isdir(link):
+                mounts.bind(link)
+        mounts.special("--proc", "/proc")
+        mounts.special("--dev", "/dev")
         files_bytes = None if limits.max_files_mb is None else limits.max_files_mb * 1024 * 1024
-        args += _tmpfs("/tmp", "1777", files_bytes)
+        # Before anything inside /tmp is bound (a venv or the runtime folder may live there).
+        mounts.tmpfs("/tmp", "1777", files_bytes)
         # POSIX shared memory and semaphores (multiprocessing, joblib) live in /dev/shm.
-        args += _tmpfs("/dev/shm", "1777", files_bytes)
+        mounts.tmpfs("/dev/shm", "1777", files_bytes)
+        for path in _python_paths():
+            mounts.bind(path)
         if work_dir is None:
             cwd = SANDBOX_WORKING_DIRECTORY
-            args += _tmpfs(cwd, "0777", files_bytes)
+            mounts.tmpfs(cwd, "0777", files_bytes)
         else:
             cwd = work_dir
-            args += _directories_to(work_dir)
-            args += ["--bind", work_dir, work_dir]
-        args += _directories_to(runtime_dir)
-        args += ["--bind", runtime_dir, runtime_dir]
+            mounts.bind(work_dir, writable=True)
+        mounts.bind(runtime_dir, writable=True)
         shown = ["/usr", "/etc", *_python_paths(), runtime_dir]
         if work_dir is not None:
             shown.append(work_dir)
@@ -159,7 +153,8 @@ class Sandbox:
             # over it hides it.
             inside = any(hidden == p or hidden.startswith(p.rstrip(os.sep) + os.sep) for p in shown)
             if inside and os.path.isdir(hidden):
-                args += ["--tmpfs", hidden]
+                mounts.tmpfs(hidden, "0755", None)
+        args += mounts.args
         args += ["--chdir", cwd]
         # The kernel's parent in its PID namespace is bwrap's init, pid 1: with the server's
         # pid from jupyter_client, ipykernel would take that for its parent's death and exit.
@@ -331,18 +326,42 @@ def _python_paths() -> list[str]:
     return kept
 
 
-def _directories_to(path: str) -> list[str]:
-    """bwrap arguments that create each folder above `path` as world-readable: bwrap would
-    otherwise make them 0700, closed to the kernel's user."""
-    args: list[str] = []
-    parent = os.path.dirname(path)
-    ancestors: list[str] = []
-    while parent not in ("/", ""):
-        ancestors.append(parent)
-        parent = os.path.dirname(parent)
-    for ancestor in reversed(ancestors):
-        args += ["--perms", "0755", "--dir", ancestor]
-    return args
+class _Mounts:
+    """bwrap's mount arguments, in order. The folders above a mount point are made first,
+    world-readable (bwrap would make them 0700, closed to the kernel's user), never twice
+    and never over something mounted already."""
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self._made: set[str] = {"/"}
+
+    def bind(self, path: str, *, writable: bool = False) -> None:
+        self._parents_of(path)
+        self.args += ["--bind" if writable else "--ro-bind", path, path]
+        self._made.add(path)
+
+    def tmpfs(self, path: str, mode: str, size_bytes: int | None) -> None:
+        self._parents_of(path)
+        self.args += _tmpfs(path, mode, size_bytes)
+        self._made.add(path)
+
+    def symlink(self, target: str, path: str) -> None:
+        self.args += ["--symlink", target, path]
+        self._made.add(path)
+
+    def special(self, option: str, path: str) -> None:
+        self.args += [option, path]
+        self._made.add(path)
+
+    def _parents_of(self, path: str) -> None:
+        ancestors: list[str] = []
+        parent = os.path.dirname(path)
+        while parent not in self._made and parent not in ("", "/"):
+            ancestors.append(parent)
+            parent = os.path.dirname(parent)
+        for ancestor in reversed(ancestors):
+            self.args += ["--perms", "0755", "--dir", ancestor]
+            self._made.add(ancestor)
 
 
 def _tmpfs(path: str, mode: str, size_bytes: int | None) -> list[str]:
