@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+HTML_PAGE = "text/html; charset=utf-8"
+
+# The media type of each artifact a run keeps, by name: stored with it, served as is. `app` is
+# the outputs-only page, which readers who may not see the code get as the run's `html`.
+MEDIA_TYPES: Mapping[str, str] = {
+    "notebook": "application/x-ipynb+json",
+    "log": "text/plain; charset=utf-8",
+    "html": HTML_PAGE,
+    "app": HTML_PAGE,
+}
+
 # Preferred first. "lab" is nbconvert's default and ships with it (under sys.prefix's
 # share/jupyter); "basic" is the bare body without page chrome.
 _TEMPLATES = ("lab", "basic")

@@ -21,7 +21,7 @@ from typing import Any
 from runyard import metrics
 from runyard.auth.secrets import SecretBox
 from runyard.domain.run_status import RunStatus
-from runyard.kernel.artifacts import render_pages
+from runyard.kernel.artifacts import MEDIA_TYPES, render_pages
 from runyard.kernel.orphans import remove_orphaned_runtime_dirs
 from runyard.kernel.pool import KernelPool
 from runyard.kernel.runner import (
@@ -34,20 +34,17 @@ from runyard.kernel.runner import (
     run_notebook,
 )
 from runyard.kernel.sandbox import KernelSandbox, NoSandbox, Sandbox
-from runyard.kernel.sql_cache import SqlCache
 from runyard.kernel.sql_cells import connection_references
 from runyard.log_format import run_context
 from runyard.services import artifact_limits
+from runyard.services import run_lifecycle as lifecycle
 from runyard.services.connections import ConnectionService, ConnectionUnavailable
 from runyard.store import projects as project_store
-from runyard.services.sql_cache import SqlCacheService
 from runyard.store import runs as store
 from runyard.store.db import Database
 from runyard.store.runs import RunRow
 
 log = logging.getLogger(__name__)
-
-HTML = "text/html; charset=utf-8"
 
 
 def new_worker_id() -> str:
@@ -96,7 +93,6 @@ class ExecutionService:
         clock: Callable[[], datetime],
         settings: ExecutionSettings,
         secrets: SecretBox | None = None,
-        sql_cache: SqlCacheService | None = None,
         sandbox: KernelSandbox | None = None,
     ) -> None:
         self._db = db
@@ -104,8 +100,6 @@ class ExecutionService:
         self._settings = settings
         # Opens data-connection secrets for SQL cells; without it they cannot run.
         self._connections = None if secrets is None else ConnectionService(db, secrets, clock)
-        # Where SQL cells' results are kept and reused; without it every SQL cell queries.
-        self._sql_cache = sql_cache
         self._sandbox = sandbox if sandbox is not None else NoSandbox()
         self._pool = (
             KernelPool(
@@ -172,7 +166,6 @@ class ExecutionService:
                     control,
                     on_kernel_started=kernel_started,
                     sandbox=self._sandbox,
-                    sql_cache=self._sql_cache_of(run),
                     pool=self._pool,
                 )
         finally:
@@ -180,14 +173,6 @@ class ExecutionService:
         status = self._finish(run, result)
         log.info("run %s ended %s", run_id, status.value if status else "(reaped meanwhile)")
         return status
-    def _sql_cache_of(self, run: RunRow) -> SqlCache | None:
-        """The SQL result cache as this run sees it: its requester's access is checked at
-        each reuse, and `useCachedSqlResults` (Hex's default: true) says whether to reuse."""
-        if self._sql_cache is None:
-            return None
-        reuse = bool(run.options.get("useCachedSqlResults", True))
-        return self._sql_cache.for_run(run.requested_by, reuse)
-
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -200,42 +185,18 @@ class ExecutionService:
             if run is None or run.status != RunStatus.PENDING.value:
                 return None
             if run.created_at < waited_too_long:
-                reason = (
-                    "No kernel became available within "
-                    f"{self._settings.allocation_timeout_seconds:g}s"
-                )
-                if store.transition(
-                    session,
-                    run_id,
-                    RunStatus.UNABLE_TO_ALLOCATE_KERNEL,
-                    ended_at=now,
-                    error={"message": reason},
-                ):
-                    store.add_event(
-                        session, run_id, "STATUS", RunStatus.UNABLE_TO_ALLOCATE_KERNEL.value, now
-                    )
+                timeout = self._settings.allocation_timeout_seconds
+                lifecycle.end_unallocated(session, run_id, timeout, now)
                 return None
             # The claim: only one worker's UPDATE can match the PENDING guard.
-            if not store.transition(
-                session,
-                run_id,
-                RunStatus.RUNNING,
-                worker=self._settings.worker_id,
-                lease_until=lease,
-                started_at=now,
-            ):
+            worker = self._settings.worker_id
+            if not lifecycle.claim(session, run_id, worker, lease, now):
                 return None
-            store.add_event(session, run_id, "STATUS", RunStatus.RUNNING.value, now)
             metrics.RUN_QUEUE_WAIT.observe(max((now - run.created_at).total_seconds(), 0.0))
             version = project_store.get_version(session, run.project_id, run.project_version)
             if version is None:
-                store.transition(
-                    session,
-                    run_id,
-                    RunStatus.ERRORED,
-                    ended_at=now,
-                    error={"message": f"Project version {run.project_version} no longer exists"},
-                )
+                error = {"message": f"Project version {run.project_version} no longer exists"}
+                lifecycle.end_claimed(session, run_id, worker, RunStatus.ERRORED, error, now)
                 return None
             project = project_store.get_project(session, run.project_id)
             limits = self._settings.limits
@@ -287,16 +248,14 @@ class ExecutionService:
     def _end_unrunnable(self, run_id: str, reason: str) -> None:
         now = self._clock()
         with self._db.write() as session:
-            if store.transition(
+            lifecycle.end_claimed(
                 session,
                 run_id,
+                self._settings.worker_id,
                 RunStatus.ERRORED,
-                extra_where=[RunRow.worker == self._settings.worker_id],
-                ended_at=now,
-                error={"message": reason},
-                lease_until=None,
-            ):
-                store.add_event(session, run_id, "STATUS", RunStatus.ERRORED.value, now)
+                {"message": reason},
+                now,
+            )
 
     def _record_kernel(self, run_id: str, pid: int) -> None:
         now = self._clock()
@@ -322,7 +281,7 @@ class ExecutionService:
             notes = ""
             if artifact_limits.fits(notebook, limit):
                 store.save_artifact(
-                    session, run.id, "notebook", "application/x-ipynb+json", notebook, now
+                    session, run.id, "notebook", MEDIA_TYPES["notebook"], notebook, now
                 )
             else:
                 assert limit is not None
@@ -331,21 +290,14 @@ class ExecutionService:
                 session,
                 run.id,
                 "log",
-                "text/plain; charset=utf-8",
+                MEDIA_TYPES["log"],
                 artifact_limits.bounded_log(result.log, limit, notes),
                 now,
             )
-            done = store.transition(
-                session,
-                run.id,
-                status,
-                extra_where=[RunRow.worker == self._settings.worker_id],
-                ended_at=now,
-                error=error,
-                lease_until=None,
+            done = lifecycle.end_claimed(
+                session, run.id, self._settings.worker_id, status, error, now
             )
             if done:
-                store.add_event(session, run.id, "STATUS", status.value, now)
                 metrics.RUN_DURATION.labels(status.value).observe(
                     (
                         now - (current.started_at if current and current.started_at else now)
@@ -370,7 +322,7 @@ class ExecutionService:
             for name, page in (("html", pages.notebook), ("app", pages.app)):
                 content = page.encode()
                 if artifact_limits.fits(content, limit):
-                    store.save_artifact(session, run_id, name, HTML, content, now)
+                    store.save_artifact(session, run_id, name, MEDIA_TYPES[name], content, now)
                     continue
                 assert limit is not None
                 log = store.get_artifact(session, run_id, "log")

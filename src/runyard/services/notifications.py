@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from runyard import metrics
+from runyard.domain.run_page import run_page_path
 from runyard.domain.run_status import RunStatus
 from runyard.errors import Unprocessable
+from runyard.kernel.artifacts import MEDIA_TYPES
 from runyard.notify.base import Attachment, Channel, DeliveryFailed, Message
 from runyard.services.run_pages import page_of
 from runyard.store import groups as group_store
@@ -293,7 +295,7 @@ class NotificationService:
             ):
                 app = page_of(session, run.id, "app")
                 if app is not None:
-                    attachments = (Attachment(f"run-{run.id}.html", "text/html", app),)
+                    attachments = (Attachment(f"run-{run.id}.html", MEDIA_TYPES["app"], app),)
         title = project.title if project is not None else run.project_id
         return Message(
             subject=notification.get("subject") or f"[Runyard] {title}: run {status.value}",
@@ -332,7 +334,7 @@ def _text(run: RunRow, title: str, public_url: str, body: str | None) -> str:
         lines.append(f"Duration: {seconds:.1f}s")
     if run.error and run.error.get("message"):
         lines.append(f"Error: {run.error['message']}")
-    lines.append(f"Run page: {public_url}/app/projects/{run.project_id}/runs/{run.id}")
+    lines.append(f"Run page: {public_url}{run_page_path(run.project_id, run.id)}")
     return "\n".join(lines) + "\n"
 
 

@@ -7,9 +7,8 @@ re-rung by `ring_lost_runs`, so nothing acknowledged to a client is ever lost.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,9 @@ from runyard.errors import (
     Unprocessable,
 )
 from runyard.executor.base import Executor
+from runyard.kernel.artifacts import MEDIA_TYPES
 from runyard.kernel.orphans import kill_orphaned_kernel
+from runyard.services import run_lifecycle as lifecycle
 from runyard.services.audit import AuditLog
 from runyard.services.notifications import NotificationService, checked_recipients
 from runyard.services.projects import ProjectService
@@ -45,11 +46,8 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # The run id every dry run answers with (Hex answers a dummy): nothing is stored under it, and
 # reading or cancelling it says why there is no such run.
 DRY_RUN_ID = "00000000-0000-0000-0000-000000000000"
-ARTIFACTS = {
-    "notebook": "application/x-ipynb+json",
-    "html": "text/html; charset=utf-8",
-    "log": "text/plain; charset=utf-8",
-}
+# The artifacts a reader may ask for by name, and their media types.
+ARTIFACTS = {name: MEDIA_TYPES[name] for name in ("notebook", "html", "log")}
 
 
 @dataclass(frozen=True)
@@ -123,22 +121,20 @@ class RunService:
     def trigger(self, actor: Actor, project_id: str, request: TriggerRequest) -> Triggered:
         self._projects.check(actor, project_id, Action.RUN_PROJECTS)
         options = _resolve_options(request)
-        if options["updatePublishedResults"]:
+        if options.update_published_results:
             # What viewers of the app see is the editors' to change (Hex: "Can Edit").
             self._projects.check(actor, project_id, Action.EDIT_PROJECTS)
         recipients = checked_recipients(self._notifications, request.notifications)
-        if recipients:
-            options["notificationRecipients"] = recipients
         version = self._projects.published_version(project_id)
         specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
         given = request.input_params or {}
         if request.view_id is not None:
             given = self._view_inputs(project_id, request.view_id)
-            options["viewId"] = request.view_id
         inputs = params.validate_inputs(specs, given)
+        options = replace(options, notification_recipients=recipients, view_id=request.view_id)
         now = self._clock()
         if request.dry_run:
-            run = self._new_run(actor, version, inputs, options, request, now)
+            run = self._new_run(actor, version, inputs, options, request, None, now)
             run.id = DRY_RUN_ID
             return Triggered(run=run, dry_run=True)
         with self._db.write() as session:
@@ -148,12 +144,10 @@ class RunService:
                     return Triggered(run=earlier, replayed=True)
             project = project_store.get_project(session, project_id)
             assert project is not None
-            run = self._new_run(actor, version, inputs, options, request, now)
-            if project.run_timeout_seconds:
-                run.timeout_seconds = project.run_timeout_seconds
-            session.add(run)
-            session.flush()
-            store.add_event(session, run.id, "STATUS", RunStatus.PENDING.value, now)
+            run = self._new_run(
+                actor, version, inputs, options, request, project.run_timeout_seconds, now
+            )
+            lifecycle.create(session, run)
             if recipients:
                 notification_store.add_plan(session, run.id, now)
             if request.idempotency_key:
@@ -189,25 +183,22 @@ class RunService:
         actor: Actor,
         version: Any,
         inputs: Mapping[str, Any],
-        options: Mapping[str, Any],
+        options: lifecycle.RunOptions,
         request: TriggerRequest,
+        project_timeout_seconds: float | None,
         now: datetime,
     ) -> RunRow:
-        return RunRow(
-            id=str(uuid.uuid4()),
+        return lifecycle.new_run(
             project_id=version.project_id,
             project_version=version.version,
-            status=RunStatus.PENDING.value,
-            trigger=request.trigger.value,
-            input_params=dict(inputs),
-            options=dict(options),
+            trigger=request.trigger,
+            input_params=inputs,
+            options=options,
+            timeout_seconds=project_timeout_seconds or self._limits.default_timeout_seconds,
+            now=now,
             requested_by=actor.user_id,
             token_id=actor.token_id,
-            trace_id=request.trace_id or uuid.uuid4().hex,
-            timeout_seconds=self._limits.default_timeout_seconds,
-            created_at=now,
-            rung_at=now,
-            cancel_requested=False,
+            trace_id=request.trace_id,
         )
 
     def _view_inputs(self, project_id: str, view_id: str) -> dict[str, Any]:
@@ -300,7 +291,7 @@ class RunService:
             page = page_of(session, run_id, stored) if stored in ("html", "app") else None
             row = store.get_artifact(session, run_id, stored) if page is None else None
         if page is not None:
-            return "text/html; charset=utf-8", page
+            return MEDIA_TYPES[stored], page
         if row is None:
             raise ArtifactNotReady(run_id, name)
         return row.media_type, row.content
@@ -355,16 +346,11 @@ class RunService:
             status = RunStatus(run.status)
             if status.is_terminal:
                 raise RunNotCancellable(run_id, status.value)
-            if status is RunStatus.PENDING and store.transition(
-                session,
-                run_id,
-                RunStatus.KILLED,
-                ended_at=now,
-                cancel_requested=True,
-                error={"message": f"Cancelled by {actor.email}"},
-            ):
-                store.add_event(session, run_id, "STATUS", RunStatus.KILLED.value, now)
-            else:
+            cancelled = status is RunStatus.PENDING and lifecycle.cancel_pending(
+                session, run_id, f"Cancelled by {actor.email}", now
+            )
+            if not cancelled:
+                # RUNNING (or claimed since we read it): its worker kills the kernel.
                 store.request_cancel(session, run_id)
                 store.add_event(session, run_id, "CANCEL_REQUESTED", actor.email, now)
             AuditLog.record(
@@ -393,42 +379,19 @@ class RunService:
         return UpkeepReport(rung=rung, unallocated=unallocated, reaped=reaped)
 
     def _end_unallocated(self, now: datetime, batch: int) -> int:
-        cutoff = now - timedelta(seconds=self._limits.allocation_timeout_seconds)
+        timeout = self._limits.allocation_timeout_seconds
+        cutoff = now - timedelta(seconds=timeout)
         ended = 0
         with self._db.write() as session:
             for run_id in store.pending_created_before(session, cutoff, batch):
-                reason = (
-                    "No kernel became available within "
-                    f"{self._limits.allocation_timeout_seconds:g}s"
-                )
-                if store.transition(
-                    session,
-                    run_id,
-                    RunStatus.UNABLE_TO_ALLOCATE_KERNEL,
-                    ended_at=now,
-                    error={"message": reason},
-                ):
-                    store.add_event(
-                        session, run_id, "STATUS", RunStatus.UNABLE_TO_ALLOCATE_KERNEL.value, now
-                    )
-                    ended += 1
+                ended += lifecycle.end_unallocated(session, run_id, timeout, now)
         return ended
 
     def _reap_expired(self, now: datetime, batch: int) -> int:
         reaped = 0
         with self._db.write() as session:
             for run in store.running_with_expired_lease(session, now, batch):
-                reason = f"Worker {run.worker} stopped renewing its lease; the run was lost"
-                if store.transition(
-                    session,
-                    run.id,
-                    RunStatus.ERRORED,
-                    extra_where=[RunRow.lease_until < now],
-                    ended_at=now,
-                    error={"message": reason},
-                ):
-                    store.add_event(session, run.id, "STATUS", RunStatus.ERRORED.value, now)
-                    reaped += 1
+                reaped += lifecycle.reap(session, run.id, run.worker, now)
         return reaped
 
     def _ring_lost(self, now: datetime, batch: int) -> int:
@@ -463,12 +426,8 @@ class RunService:
             for run in store.runs_with_kernels_on(session, worker_prefix):
                 if run.worker is None or is_alive(run.worker):
                     continue
-                reason = "The server stopped while this run was executing"
-                if run.status == RunStatus.RUNNING.value and store.transition(
-                    session, run.id, RunStatus.ERRORED, ended_at=now, error={"message": reason}
-                ):
-                    store.add_event(session, run.id, "STATUS", RunStatus.ERRORED.value, now)
-                    ended += 1
+                if run.status == RunStatus.RUNNING.value:
+                    ended += lifecycle.end_orphan(session, run.id, run.worker, now)
                 if run.kernel_pid and kill_orphaned_kernel(run.kernel_pid, run.started_at):
                     log.warning("killed kernel %d left by run %s", run.kernel_pid, run.id)
                 run.kernel_pid = None
@@ -486,7 +445,7 @@ def _not_a_dry_run(run_id: str) -> None:
         raise error
 
 
-def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
+def _resolve_options(request: TriggerRequest) -> lifecycle.RunOptions:
     """Apply Hex's rules for the trigger flags; raise BadRequest for contradictory ones."""
     if request.input_params and request.view_id:
         raise BadRequest(
@@ -505,8 +464,8 @@ def _resolve_options(request: TriggerRequest) -> dict[str, Any]:
             "updatePublishedResults cannot be used with custom inputParams",
             issues=["updatePublishedResults: not allowed together with inputParams"],
         )
-    return {
-        "updatePublishedResults": update_published,
-        "useCachedSqlResults": use_cache,
-        "notifications": [dict(n) for n in request.notifications],
-    }
+    return lifecycle.RunOptions(
+        update_published_results=update_published,
+        use_cached_sql_results=use_cache,
+        notifications=request.notifications,
+    )

@@ -20,11 +20,9 @@ After the commit, the new runs' doorbells are rung.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,6 +32,7 @@ from runyard.domain import parameters as params
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.domain.slot_policy import CatchUp, Overlap, SlotOutcome, plan_slots
 from runyard.errors import InvalidInputParams
+from runyard.services import run_lifecycle as lifecycle
 from runyard.services.schedules import cadence_of
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
@@ -45,8 +44,6 @@ from runyard.store.runs import RunRow
 from runyard.store.schedules import ScheduleRow, SkippedSlotRow
 
 log = logging.getLogger(__name__)
-
-NEVER_RUNG = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ class FireReport:
         default_factory=dict, repr=False
     )
     # Runs to insert at the end of the tick, in one statement.
-    new_runs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    new_runs: list[RunRow] = field(default_factory=list, repr=False)
     # Those of `new_runs` that have notification recipients.
     notifying: set[str] = field(default_factory=set, repr=False)
 
@@ -102,24 +99,12 @@ class SchedulingService:
             report.schedules = len(due)
             for schedule in due:
                 self._fire_schedule(session, schedule, now, report)
-            report.run_ids = run_store.insert_slot_runs(session, report.new_runs)
+            report.run_ids = lifecycle.create_slot_runs(session, report.new_runs)
             if len(report.run_ids) < len(report.new_runs):
                 log.info(
                     "%d slot(s) had been fired already by another scheduler",
                     len(report.new_runs) - len(report.run_ids),
                 )
-            run_store.add_events(
-                session,
-                [
-                    {
-                        "run_id": run_id,
-                        "type": "STATUS",
-                        "value": RunStatus.PENDING.value,
-                        "at": now,
-                    }
-                    for run_id in report.run_ids
-                ],
-            )
             for run_id in report.run_ids:
                 if run_id in report.notifying:
                     notification_store.add_plan(session, run_id, now)
@@ -213,44 +198,28 @@ class SchedulingService:
             self._record(session, schedule, slot, SlotOutcome.INVALID_INPUTS, reason, now)
             report.skipped += 1
             return
-        run_id = str(uuid.uuid4())
-        options: dict[str, Any] = {
+        options = lifecycle.RunOptions(
             # Hex's scheduled runs refresh the published app; a schedule may opt out.
-            "updatePublishedResults": bool(schedule.update_published_results),
-            "useCachedSqlResults": True,
-            "notifications": list(schedule.notifications),
-        }
-        if schedule.notification_recipients:
-            # The shape a RunProject trigger stores: run answers list them, upkeep delivers.
-            options["notificationRecipients"] = list(schedule.notification_recipients)
-            report.notifying.add(run_id)
-        report.new_runs.append(
-            dict(
-                id=run_id,
-                project_id=project.id,
-                project_version=version.version,
-                status=RunStatus.PENDING.value,
-                trigger=RunTrigger.SCHEDULED.value,
-                input_params=inputs,
-                options=options,
-                requested_by=schedule.created_by,
-                schedule_id=schedule.id,
-                scheduled_for=slot,
-                trace_id=uuid.uuid4().hex,
-                timeout_seconds=project.run_timeout_seconds or self._limits.run_timeout_seconds,
-                created_at=now,
-                rung_at=now if self._ring else NEVER_RUNG,
-                lateness_ms=max(int((now - slot).total_seconds() * 1000), 0),
-                cancel_requested=False,
-                started_at=None,
-                ended_at=None,
-                error=None,
-                worker=None,
-                lease_until=None,
-                kernel_pid=None,
-                token_id=None,
-            )
+            update_published_results=bool(schedule.update_published_results),
+            notifications=schedule.notifications,
+            notification_recipients=schedule.notification_recipients,
         )
+        run = lifecycle.new_run(
+            project_id=project.id,
+            project_version=version.version,
+            trigger=RunTrigger.SCHEDULED,
+            input_params=inputs,
+            options=options,
+            timeout_seconds=project.run_timeout_seconds or self._limits.run_timeout_seconds,
+            now=now,
+            requested_by=schedule.created_by,
+            schedule_id=schedule.id,
+            scheduled_for=slot,
+            rung=self._ring is not None,
+        )
+        if schedule.notification_recipients:
+            report.notifying.add(run.id)
+        report.new_runs.append(run)
 
     def _apply_same_tick_overlap(
         self,
@@ -291,16 +260,10 @@ class SchedulingService:
     def _cancel_previous(
         self, session: Session, previous: RunRow, now: datetime, report: FireReport
     ) -> None:
-        message = {"message": "Cancelled: the next slot of its schedule started"}
-        if previous.status == RunStatus.PENDING.value and run_store.transition(
-            session,
-            previous.id,
-            RunStatus.KILLED,
-            ended_at=now,
-            cancel_requested=True,
-            error=message,
+        message = "Cancelled: the next slot of its schedule started"
+        if previous.status == RunStatus.PENDING.value and lifecycle.cancel_pending(
+            session, previous.id, message, now
         ):
-            run_store.add_event(session, previous.id, "STATUS", RunStatus.KILLED.value, now)
             return
         run_store.request_cancel(session, previous.id)
         run_store.add_event(session, previous.id, "CANCEL_REQUESTED", "schedule overlap", now)

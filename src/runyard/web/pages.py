@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, is_allowed, may_on_project
+from runyard.domain.run_page import run_page_path
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.errors import (
     ArtifactNotReady,
@@ -24,6 +25,7 @@ from runyard.errors import (
     NoPublishedResults,
     Unprocessable,
 )
+from runyard.kernel.artifacts import HTML_PAGE
 from runyard.services.container import Services
 from runyard.services.runs import TriggerRequest
 from runyard.store.projects import ProjectFilter
@@ -111,7 +113,7 @@ def trigger_run(projectId: str, posted: PostedDep, services: ServicesDep) -> Res
         return _invalid_inputs(services, who, projectId, run_form, error)
     if triggered.dry_run:
         return _invalid_inputs(services, who, projectId, run_form, InvalidInputParams())
-    return RedirectResponse(_run_path(projectId, triggered.run.id), status_code=303)
+    return RedirectResponse(run_page_path(projectId, triggered.run.id), status_code=303)
 
 
 def _idempotency_key(submission: object) -> str | None:
@@ -136,7 +138,7 @@ def _run_saved_view(
     except InvalidInputParams as error:
         problems = [f"This view's inputs no longer fit the published version: {error.issues}"]
         return _project_page(services, who, project_id, form_errors=problems, status=422)
-    return RedirectResponse(_run_path(project_id, triggered.run.id), status_code=303)
+    return RedirectResponse(run_page_path(project_id, triggered.run.id), status_code=303)
 
 
 def _save_view(
@@ -278,7 +280,7 @@ def run_page(projectId: str, runId: str, who: VisitorDep, services: ServicesDep)
         has_html=log is not None,
         refresh=not status.is_terminal,
         can_cancel=not status.is_terminal and is_allowed(who.actor, Action.RUN_PROJECTS),
-        run_path=_run_path(projectId, runId),
+        run_path=run_page_path(projectId, runId),
     )
 
 
@@ -293,7 +295,7 @@ def published_app(projectId: str, who: VisitorDep, services: ServicesDep) -> Res
 def sandboxed_html(content: bytes) -> Response:
     return Response(
         content,
-        media_type="text/html; charset=utf-8",
+        media_type=HTML_PAGE,
         headers={
             "Content-Security-Policy": "sandbox; frame-ancestors 'self'",
             "Cache-Control": "no-store",
@@ -305,7 +307,7 @@ def sandboxed_html(content: bytes) -> Response:
 @router.post("/app/projects/{projectId}/runs/{runId}/cancel")
 def cancel_run(projectId: str, runId: str, posted: PostedDep, services: ServicesDep) -> Response:
     services.runs.cancel(posted.visitor.actor, projectId, runId)
-    return RedirectResponse(_run_path(projectId, runId), status_code=303)
+    return RedirectResponse(run_page_path(projectId, runId), status_code=303)
 
 
 @router.get("/app/projects/{projectId}/runs/{runId}/html")
@@ -329,11 +331,6 @@ def run_html(projectId: str, runId: str, who: VisitorDep, services: ServicesDep)
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _run_path(project_id: str, run_id: str) -> str:
-    # Must stay equal to the API's runUrl path, which points people here.
-    return f"/app/projects/{project_id}/runs/{run_id}"
 
 
 def _schedule_anchor(project_id: str, schedule_id: str) -> str:

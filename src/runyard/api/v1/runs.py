@@ -18,8 +18,9 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.tracing import current_trace_id
+from runyard.domain.run_page import run_page_path
 from runyard.domain.run_status import RunStatus, RunTrigger
-from runyard.services.runs import TriggerRequest
+from runyard.services.runs import ARTIFACTS, TriggerRequest
 from runyard.store.runs import RunEventRow, RunRow
 
 router = APIRouter(tags=["runs"])
@@ -34,7 +35,7 @@ def status_url(base: str, family: Family, project_id: str, run_id: str) -> str:
 
 
 def run_page_url(base: str, project_id: str, run_id: str) -> str:
-    return f"{base}/app/projects/{project_id}/runs/{run_id}"
+    return base + run_page_path(project_id, run_id)
 
 
 def run_out(
@@ -270,11 +271,8 @@ router.add_api_route(
     operation_id="GetPublishedRun",
 )
 
-for _name, _media in (
-    ("notebook", "application/x-ipynb+json"),
-    ("html", "text/html"),
-    ("log", "text/plain"),
-):
+for _name, _served_as in ARTIFACTS.items():
+    _media = _served_as.partition(";")[0]
     router.add_api_route(
         f"/projects/{{projectId}}/runs/{{runId}}/{_name}",
         _artifact(_name, _media),
