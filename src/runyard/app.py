@@ -80,6 +80,7 @@ from runyard.services.retention import RetentionPolicy, RetentionService
 from runyard.services.runs import RunLimits, RunService
 from runyard.services.schedules import ScheduleService
 from runyard.services.scheduling import SchedulingLimits, SchedulingService
+from runyard.services.sql_cache import SqlCacheService
 from runyard.services.tokens import TokenService
 from runyard.services.users import UserService
 from runyard.services.views import ViewService
@@ -191,7 +192,13 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         executor=executor,
         execution=execution,
         scheduler=Scheduler(
-            scheduling, runs, utcnow, notifications, heartbeat, build_retention(settings, db)
+            scheduling,
+            runs,
+            utcnow,
+            notifications,
+            heartbeat,
+            build_retention(settings, db),
+            build_sql_cache(settings, db),
         ),
         health=HealthService(
             db, broker_check(settings), heartbeat, scheduler_stale_after(settings)
@@ -217,7 +224,8 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
         scheduling = SchedulingService(db, utcnow, scheduling_limits(settings), None, None)
         retention = build_retention(settings, db)
         notifications = _notifications(settings, db)
-        return Scheduler(scheduling, None, utcnow, notifications, None, retention), db
+        sql_cache = build_sql_cache(settings, db)
+        return Scheduler(scheduling, None, utcnow, notifications, None, retention, sql_cache), db
     executor = CeleryExecutor(_broker(settings))
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
     notifications = _notifications(settings, db)
@@ -226,7 +234,8 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
         db, utcnow, scheduling_limits(settings), ring=executor.submit, cancel=executor.cancel
     )
     retention = build_retention(settings, db)
-    return Scheduler(scheduling, runs, utcnow, notifications, None, retention), db
+    sql_cache = build_sql_cache(settings, db)
+    return Scheduler(scheduling, runs, utcnow, notifications, None, retention, sql_cache), db
 
 
 def build_retention(settings: Settings, db: Database) -> RetentionService:
@@ -237,6 +246,11 @@ def build_retention(settings: Settings, db: Database) -> RetentionService:
         batch_size=settings.retention_batch_size,
     )
     return RetentionService(db, utcnow, policy)
+
+
+def build_sql_cache(settings: Settings, db: Database) -> SqlCacheService:
+    """The SQL result cache on `db`, bounded as the settings say (workers and upkeep)."""
+    return SqlCacheService(db, utcnow, int(settings.sql_cache_max_mb * 1024 * 1024))
 
 
 def broker_check(settings: Settings) -> Callable[[], bool] | None:
@@ -343,6 +357,7 @@ def _execution(settings: Settings, db: Database, key: bytes) -> ExecutionService
         ),
         SecretBox(key),
         kernel_sandbox(settings),
+        build_sql_cache(settings, db),
     )
 
 

@@ -236,6 +236,14 @@ class Settings(BaseSettings):
         "past it the query is stopped on the database and the run ends ERRORED. 0: no limit "
         "of its own, the run's time limit bounds it. See [sql-cells.md](sql-cells.md).",
     )
+    sql_cache_max_mb: float = Field(
+        default=256.0,
+        ge=0,
+        description="Size of the SQL result cache (`useCachedSqlResults`), in MB, kept in the "
+        "store: past it the longest queried results are deleted, and a larger result is not "
+        "kept. `0`: no result is kept or reused. See "
+        "[sql-cells.md](sql-cells.md#the-result-cache).",
+    )
     scheduler_interval_seconds: float = Field(
         default=1.0,
         gt=0,

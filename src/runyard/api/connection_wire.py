@@ -122,6 +122,16 @@ class SchemaRefreshSchedule(StrictWire):
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 Description = Annotated[str, Field(max_length=20_000)]
 Details = Annotated[dict[str, Any], Field(description=DETAILS_DESCRIPTION)]
+# A year at most: a kept result older than that is no cache but a snapshot.
+CacheLifetime = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=365 * 24 * 3600,
+        description="Runyard extension: how long, in seconds, a SQL cell's result on this "
+        "connection is reused by runs with `useCachedSqlResults` (default 300); 0 keeps none.",
+    ),
+]
 
 
 class CreateConnectionBody(StrictWire):
@@ -136,6 +146,7 @@ class CreateConnectionBody(StrictWire):
     schemaRefreshSchedule: SchemaRefreshSchedule | None = None
     schemaRefreshAccess: SchemaRefreshAccess = SchemaRefreshAccess.ADMINS
     sharing: CreateSharingIn | None = None
+    cacheLifetimeSeconds: CacheLifetime = 300
 
 
 class EditConnectionBody(StrictWire):
@@ -153,6 +164,7 @@ class EditConnectionBody(StrictWire):
     schemaRefreshSchedule: SchemaRefreshSchedule | None = None
     schemaRefreshAccess: SchemaRefreshAccess | None = None
     sharing: EditSharingIn | None = None
+    cacheLifetimeSeconds: CacheLifetime | None = None
 
     def given_nulls(self) -> list[str]:
         """The fields sent as null that may not be null."""
@@ -171,6 +183,7 @@ NOT_NULLABLE = frozenset(
         "allowWritebackCells",
         "schemaRefreshAccess",
         "sharing",
+        "cacheLifetimeSeconds",
     }
 )
 
@@ -217,6 +230,7 @@ class DataConnection(Wire):
     # Runyard extensions:
     createdAt: str | None = None
     updatedAt: str | None = None
+    cacheLifetimeSeconds: int | None = None
 
 
 class DataConnectionBasic(Wire):

@@ -42,6 +42,15 @@ SecretOption = Annotated[
         help="A secret field's name (repeat): read from RUNYARD_CONNECTION_<NAME> or prompted.",
     ),
 ]
+CacheLifetimeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--cache-lifetime",
+        min=0,
+        help="Seconds a SQL cell's result on it is reused by runs with useCachedSqlResults "
+        "(default 300); 0 keeps none.",
+    ),
+]
 SecretFileOption = Annotated[
     list[str] | None,
     typer.Option("--secret-file", help="A secret field read from a file: KEY=PATH (repeat)."),
@@ -114,7 +123,11 @@ def _details(
 def _print_connection(connection: dict[str, Any]) -> None:
     details = (connection.get("connectionDetails") or {}).get(connection["type"]) or {}
     shown = ", ".join(f"{k}={v}" for k, v in details.items() if v is not None)
-    console.print(f"{connection['id']}  {connection['name']}  ({connection['type']})  {shown}")
+    lifetime = connection.get("cacheLifetimeSeconds")
+    cache = "" if lifetime is None else f"  SQL cache {lifetime}s"
+    console.print(
+        f"{connection['id']}  {connection['name']}  ({connection['type']})  {shown}{cache}"
+    )
 
 
 @app.command("list")
@@ -151,6 +164,7 @@ def create(
     secret: SecretOption = None,
     secret_file: SecretFileOption = None,
     description: Annotated[str | None, typer.Option(help="A description.")] = None,
+    cache_lifetime: CacheLifetimeOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -162,6 +176,8 @@ def create(
     kind = _kind(type_)
     fields = _details(kind, detail, secret, secret_file)
     options: dict[str, Any] = {"description": description} if description is not None else {}
+    if cache_lifetime is not None:
+        options["cacheLifetimeSeconds"] = cache_lifetime
     with api_client(url, token) as client:
         created = client.create_connection(name, kind.value, fields, **options)
     _print_connection(created)
@@ -182,6 +198,7 @@ def update(
         typer.Option(help="Set a nullable field to null, e.g. sslRootCert (repeat)."),
     ] = None,
     description: Annotated[str | None, typer.Option(help="A new description.")] = None,
+    cache_lifetime: CacheLifetimeOption = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -191,6 +208,8 @@ def update(
         changes["name"] = name
     if description is not None:
         changes["description"] = description
+    if cache_lifetime is not None:
+        changes["cacheLifetimeSeconds"] = cache_lifetime
     with api_client(url, token) as client:
         kind = _kind(type_) if type_ else _kind(client.connection(connection_id)["type"])
         fields = _details(kind, detail, secret, secret_file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -17,7 +18,9 @@ from nbformat import NotebookNode
 
 from runyard.kernel.results import CellError
 from runyard.kernel.runlog import RunLog, strip_ansi
+from runyard.kernel.sql_cache import CachedResult, CacheKey, SqlCache, age_text
 from runyard.kernel.sql_cells import (
+    QueryResult,
     SqlCellError,
     is_sql_cell,
     load_code,
@@ -139,6 +142,7 @@ class NotebookExecution:
         connections: Mapping[str, Mapping[str, Any]] | None = None,
         sql_row_limit: int = 100_000,
         sql_query_timeout: float | None = None,
+        sql_cache: SqlCache | None = None,
         run_due: float | None = None,
         cell_output_limit: int | None = None,
         run_output_limit: int | None = None,
@@ -150,6 +154,8 @@ class NotebookExecution:
         self._connections = connections or {}
         self._sql_row_limit = sql_row_limit
         self._sql_query_timeout = sql_query_timeout
+        # Kept results: reused when the run allows it, refreshed by every fresh query.
+        self._sql_cache = sql_cache
         # When (time.monotonic()) the run's deadline passes, if it has one.
         self._run_due = run_due
         self._kernel_client = kernel_client
@@ -213,8 +219,9 @@ class NotebookExecution:
             raise CellFailedError(error) from None
 
     async def _run_sql_cell(self, cell: NotebookNode, index: int) -> None:
-        """Query in this process (the kernel never sees the connection's secrets), then
-        have the kernel load the result under the cell's output name and show it.
+        """Query in this process (the kernel never sees the connection's secrets), or reuse
+        a kept result when the run allows it, then have the kernel load the result under
+        the cell's output name and show it.
 
         The query is interrupted, with its driver's own means, when the run stops (this
         task is cancelled) or the query's time limit passes; the latter fails the cell.
@@ -222,6 +229,8 @@ class NotebookExecution:
         log = self._log
         log.event(f"cell {index} started (SQL)")
         cell.outputs = []
+        cache = self._sql_cache
+        note = None
         try:
             spec = sql_cell_of(cell)
             connection = self._connections.get(spec.connection)
@@ -233,43 +242,77 @@ class NotebookExecution:
             names = placeholders(spec.sql)
             values = await self._kernel_values(names) if names else {}
             path = os.path.join(self._exchange_dir, f"sql-cell-{index}.parquet")
-            server_limit = self._server_time_limit()
-            limit = self._sql_query_timeout
-            try:
-                # The driver blocks: a thread keeps the loop free to notice a stop.
-                result = await run_interruptibly(
-                    lambda interrupt: run_query(
-                        connection,
-                        spec.sql,
-                        values,
-                        row_limit=self._sql_row_limit,
-                        path=path,
-                        interrupt=interrupt,
-                        server_time_limit=server_limit,
-                    ),
-                    time_limit=limit,
-                    on_event=lambda message: log.event(f"cell {index} (SQL): {message}"),
-                )
-            except QueryTimedOut:
-                raise SqlCellError(
-                    "SqlQueryTimeout",
-                    f"the query on data connection {connection['name']!r} ({connection['id']})"
-                    f" ran past the SQL query time limit of {limit:g}s and was interrupted",
-                ) from None
+            key = CacheKey(connection["id"], spec.sql, values, self._sql_row_limit)
+            # The lookup reads the store (and checks the requester's access): a thread keeps
+            # the loop free to notice a stop meanwhile.
+            cached = await asyncio.to_thread(cache.lookup, key) if cache and cache.reuse else None
+            if cached is None:
+                result = await self._query(index, connection, spec.sql, values, path)
+            else:
+                result = _reused(cached, path)
         except SqlCellError as exc:
             self._fail_sql_cell(cell, index, exc)
         # Bound values are not logged: a parameter may be secret.
         truncated = " (truncated)" if result.truncated else ""
-        log.event(
-            f"cell {index} queried {connection['type']} connection {connection['id']}:"
-            f" {result.rows} rows{truncated}, {result.columns} columns in {result.seconds:.3f}s"
-        )
+        shape = f"{result.rows} rows{truncated}, {result.columns} columns"
+        where = f"{connection['type']} connection {connection['id']}"
+        if cached is not None:
+            log.event(
+                f"cell {index} reused a cached result of {where} (useCachedSqlResults):"
+                f" {shape}, queried {cached.queried_at:%Y-%m-%d %H:%M:%S} UTC,"
+                f" {age_text(cached.age_seconds)} ago (cache lifetime"
+                f" {cached.lifetime_seconds}s)"
+            )
+            note = (
+                f"Cached result of data connection {connection['name']!r}, queried"
+                f" {cached.queried_at:%Y-%m-%d %H:%M:%S} UTC ({age_text(cached.age_seconds)}"
+                " ago); run with useCachedSqlResults: false to query it again."
+            )
+        else:
+            bypassed = " (useCachedSqlResults is false)" if cache and not cache.reuse else ""
+            log.event(f"cell {index} queried {where}{bypassed}: {shape} in {result.seconds:.3f}s")
+            if cache is not None:
+                kept = await asyncio.to_thread(lambda: cache.keep(key, _read(path), result))
+                log.event(f"cell {index} (SQL): {kept}")
         source = cell.source
-        cell.source = load_code(spec.output, path, result, self._sql_row_limit)
+        cell.source = load_code(spec.output, path, result, self._sql_row_limit, note)
         try:
             await self._execute(cell, index)
         finally:
             cell.source = source
+
+    async def _query(
+        self,
+        index: int,
+        connection: Mapping[str, Any],
+        sql: str,
+        values: Mapping[str, Any],
+        path: str,
+    ) -> QueryResult:
+        """Run the query on its connection, writing its result to `path`."""
+        server_limit = self._server_time_limit()
+        limit = self._sql_query_timeout
+        try:
+            # The driver blocks: a thread keeps the loop free to notice a stop.
+            return await run_interruptibly(
+                lambda interrupt: run_query(
+                    connection,
+                    sql,
+                    values,
+                    row_limit=self._sql_row_limit,
+                    path=path,
+                    interrupt=interrupt,
+                    server_time_limit=server_limit,
+                ),
+                time_limit=limit,
+                on_event=lambda message: self._log.event(f"cell {index} (SQL): {message}"),
+            )
+        except QueryTimedOut:
+            raise SqlCellError(
+                "SqlQueryTimeout",
+                f"the query on data connection {connection['name']!r} ({connection['id']})"
+                f" ran past the SQL query time limit of {limit:g}s and was interrupted",
+            ) from None
 
     def _server_time_limit(self) -> float | None:
         """The limit for the database server to enforce on the query about to start."""
@@ -341,6 +384,20 @@ class NotebookExecution:
         self._error = error
         self._log.event(f"cell {cell_index} raised {error.ename}: {error.evalue}")
         self._log.event("\n".join(error.traceback))
+
+
+def _reused(cached: CachedResult, path: str) -> QueryResult:
+    """Write a kept result where the kernel reads it; its shape as a query's would be."""
+    with open(path, "wb") as file:
+        file.write(cached.content)
+    return QueryResult(
+        rows=cached.rows, columns=cached.columns, truncated=cached.truncated, seconds=0.0
+    )
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _output_size(msg: dict[str, Any]) -> int:

@@ -35,6 +35,7 @@ from runyard.kernel.process import GRACEFUL_SHUTDOWN_SECONDS, KernelProcess
 from runyard.kernel.results import CellError, KernelJob, KernelLimits, KernelResult, RunOutcome
 from runyard.kernel.runlog import RunLog
 from runyard.kernel.sandbox import KernelSandbox, NoSandbox
+from runyard.kernel.sql_cache import SqlCache
 from runyard.kernel.watch import ResourceWatch, memory_limit_reason
 
 __all__ = [
@@ -62,6 +63,7 @@ def run_notebook(
     *,
     sandbox: KernelSandbox | None = None,
     pool: KernelPool | None = None,
+    sql_cache: SqlCache | None = None,
 ) -> KernelResult:
     """Execute `job` in a fresh kernel and return the result; block until the run is over.
 
@@ -77,6 +79,7 @@ def run_notebook(
     The kernel runs in `sandbox` (none: an unconfined process with limits only), within
     `job.limits`. With a `pool` whose kernels fit the job (same kernel, limits, and no
     `job.cwd`), the run takes a pooled kernel if one is ready instead of starting one.
+    SQL cells reuse and keep results through `sql_cache` (none: every SQL cell queries).
 
     Raises RuntimeError if called from a thread whose event loop is running (call it with
     `asyncio.to_thread` instead), or with a control that already served a run.
@@ -104,7 +107,7 @@ def run_notebook(
         verdict = _Verdict(early_stop.outcome, early_stop.reason)
         return _result(verdict, notebook, log, started_at)
 
-    run = _Run(job, notebook, control, log, on_kernel_started)
+    run = _Run(job, notebook, control, log, on_kernel_started, sql_cache)
     try:
         with contextlib.ExitStack() as stack:
             due = None
@@ -148,8 +151,10 @@ class _Run:
         control: KernelControl,
         log: RunLog,
         on_kernel_started: Callable[[int], None] | None,
+        sql_cache: SqlCache | None = None,
     ) -> None:
         self._job = job
+        self._sql_cache = sql_cache
         self._notebook = notebook
         self._control = control
         self._log = log
@@ -233,6 +238,7 @@ class _Run:
                 connections=job.connections,
                 sql_row_limit=job.sql_row_limit,
                 sql_query_timeout=job.sql_query_timeout_seconds,
+                sql_cache=self._sql_cache,
                 run_due=due,
                 cell_output_limit=job.limits.max_cell_output_bytes,
                 run_output_limit=job.limits.max_run_output_bytes,

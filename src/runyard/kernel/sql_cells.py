@@ -201,9 +201,14 @@ def run_query(
     )
 
 
-def load_code(output: str, path: str, result: QueryResult, row_limit: int) -> str:
-    """The Python the kernel runs in the SQL cell's place: read the result, show it."""
+def load_code(
+    output: str, path: str, result: QueryResult, row_limit: int, note: str | None = None
+) -> str:
+    """The Python the kernel runs in the SQL cell's place: read the result, show it, with
+    `note` (where the result came from, say) printed above it."""
     lines = [f"{output} = __import__('pandas').read_parquet({path!r})"]
+    if note is not None:
+        lines.append(f"print({note!r})")
     if result.truncated:
         note = f"Result truncated to the first {row_limit} rows (the SQL row limit)"
         lines.append(f"print({note!r}, file=__import__('sys').stderr)")

@@ -38,6 +38,7 @@ from runyard.services.projects import require
 from runyard.store import connections as store
 from runyard.store import groups as groups_store
 from runyard.store import identity as identity_store
+from runyard.store import sql_cache as sql_cache_store
 from runyard.store.collections import Viewer
 from runyard.store.connections import DataConnectionGroupAccessRow, DataConnectionRow, GroupGrant
 from runyard.store.db import Database
@@ -52,6 +53,11 @@ DEFAULT_WORKSPACE_SHARING = {
     "guests": SharingAccess.NONE.value,
     "members": SharingAccess.QUERY.value,
 }
+
+
+# Hex does not say how long its SQL cache keeps results; a few minutes spares a warehouse the
+# same query from every viewer who opens an app, without showing numbers from yesterday.
+DEFAULT_SQL_CACHE_LIFETIME_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class ConnectionSettings:
     schema_filters: dict[str, Any] | None = None
     schema_refresh_schedule: dict[str, Any] | None = None
     schema_refresh_access: str = "ADMINS"
+    # How long SQL cells' results on it are reused, in seconds; 0: never kept.
+    sql_cache_lifetime_seconds: int = DEFAULT_SQL_CACHE_LIFETIME_SECONDS
     workspace_sharing: Mapping[str, str] = field(default_factory=dict)
     group_sharing: Sequence[tuple[str, str]] = ()
 
@@ -97,6 +105,7 @@ _PLAIN_CHANGES = (
     "schema_filters",
     "schema_refresh_schedule",
     "schema_refresh_access",
+    "sql_cache_lifetime_seconds",
 )
 
 
@@ -203,34 +212,7 @@ class ConnectionService:
                     f"data connection {reference!r} is of type {row.type}, which SQL cells"
                     " cannot query"
                 )
-            user = None if user_id is None else identity_store.get_user(session, user_id)
-            allowed = False
-            if user is not None and user.deactivated_at is None:
-                requester = Actor(
-                    user_id=user.id,
-                    email=user.email,
-                    role=Role(user.role),
-                    token_id=None,
-                    token_type=TokenType.PERSONAL,
-                )
-                group_access = session.scalars(
-                    select(DataConnectionGroupAccessRow.access)
-                    .join(
-                        GroupMemberRow,
-                        GroupMemberRow.group_id == DataConnectionGroupAccessRow.group_id,
-                    )
-                    .where(
-                        DataConnectionGroupAccessRow.connection_id == row.id,
-                        GroupMemberRow.user_id == user.id,
-                    )
-                ).all()
-                allowed = may_query_connection(
-                    requester,
-                    members=row.members_access,
-                    guests=row.guests_access,
-                    group_access=list(group_access),
-                )
-            if not allowed:
+            if not requester_may_query(session, row, user_id):
                 raise ConnectionUnavailable(
                     f"the run's requester may not query data connection {reference!r}"
                     " (it needs QUERY access)"
@@ -275,6 +257,7 @@ class ConnectionService:
                 schema_filters=settings.schema_filters,
                 schema_refresh_schedule=settings.schema_refresh_schedule,
                 schema_refresh_access=settings.schema_refresh_access,
+                sql_cache_lifetime_seconds=settings.sql_cache_lifetime_seconds,
                 public_access=sharing["public"],
                 guests_access=sharing["guests"],
                 members_access=sharing["members"],
@@ -312,6 +295,10 @@ class ConnectionService:
         with self._db.write() as session:
             row = self._row(session, connection_id)
             self._apply_details(row, changes)
+            if "type" in changes or "connection_details" in changes:
+                # Results of the old database (or the old credentials') must not answer
+                # queries on the new one.
+                sql_cache_store.forget_connection(session, row.id)
             for key in _PLAIN_CHANGES:
                 if key in changes:
                     value = _name(changes[key]) if key == "name" else changes[key]
@@ -342,6 +329,7 @@ class ConnectionService:
         with self._db.write() as session:
             row = self._row(session, connection_id)
             facts = {"name": row.name, "type": row.type}
+            sql_cache_store.forget_connection(session, row.id)
             store.delete_connection(session, row)
             AuditLog.record(
                 session,
@@ -397,6 +385,35 @@ class ConnectionService:
 
     def _view(self, session: Session, row: DataConnectionRow) -> ConnectionView:
         return ConnectionView(row, store.group_grants(session, [row.id])[row.id])
+
+
+def requester_may_query(session: Session, row: DataConnectionRow, user_id: str | None) -> bool:
+    """Whether `user_id`, a run's requester, may query the connection now: an active user
+    with QUERY through their seat's workspace grant or a group's (admins always may)."""
+    user = None if user_id is None else identity_store.get_user(session, user_id)
+    if user is None or user.deactivated_at is not None:
+        return False
+    requester = Actor(
+        user_id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        token_id=None,
+        token_type=TokenType.PERSONAL,
+    )
+    group_access = session.scalars(
+        select(DataConnectionGroupAccessRow.access)
+        .join(GroupMemberRow, GroupMemberRow.group_id == DataConnectionGroupAccessRow.group_id)
+        .where(
+            DataConnectionGroupAccessRow.connection_id == row.id,
+            GroupMemberRow.user_id == user.id,
+        )
+    ).all()
+    return may_query_connection(
+        requester,
+        members=row.members_access,
+        guests=row.guests_access,
+        group_access=list(group_access),
+    )
 
 
 class ConnectionUnavailable(Exception):

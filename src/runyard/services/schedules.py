@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from runyard.domain import cadence as cadences
 from runyard.domain import parameters as params
-from runyard.domain.cadence import Cadence
+from runyard.domain.cadence import Cadence, CadenceKind, DayOfWeek, fires
+from runyard.domain.cadence.words import describe
 from runyard.domain.permissions import Action, Actor
 from runyard.domain.slot_policy import CatchUp, Overlap
 from runyard.errors import InvalidInputParams, NotFound, Unprocessable
@@ -56,11 +56,11 @@ class ScheduleView:
 
 def cadence_of(row: ScheduleRow) -> Cadence:
     return Cadence(
-        kind=cadences.CadenceKind(row.cadence),
+        kind=CadenceKind(row.cadence),
         timezone=row.timezone,
         minute=row.minute,
         hour=row.hour,
-        day_of_week=cadences.DayOfWeek(row.day_of_week) if row.day_of_week else None,
+        day_of_week=DayOfWeek(row.day_of_week) if row.day_of_week else None,
         day=row.day,
         cron=row.cron,
     )
@@ -106,7 +106,7 @@ class ScheduleService:
             notifications=notifications,
             notification_recipients=recipients,
             update_published_results=spec.update_published_results,
-            next_fire_at=cadences.next_fire_after(spec.cadence, now) if spec.enabled else None,
+            next_fire_at=fires.next_fire_after(spec.cadence, now) if spec.enabled else None,
             created_by=actor.user_id,
             created_at=now,
             updated_at=now,
@@ -189,7 +189,7 @@ class ScheduleService:
             if timing_changed:
                 # From now on: slots that passed (while paused, or under the old cadence)
                 # are never fired by an edit.
-                row.next_fire_at = cadences.next_fire_after(cadence, now) if row.enabled else None
+                row.next_fire_at = fires.next_fire_after(cadence, now) if row.enabled else None
             row.updated_at = now
         return self._view(row, now)
 
@@ -252,10 +252,10 @@ class ScheduleService:
     def _view(self, row: ScheduleRow, now: datetime) -> ScheduleView:
         cadence = cadence_of(row)
         if row.next_fire_at is not None:
-            later = cadences.upcoming(cadence, max(row.next_fire_at, now), UPCOMING_COUNT - 1)
+            later = fires.upcoming(cadence, max(row.next_fire_at, now), UPCOMING_COUNT - 1)
             upcoming = [row.next_fire_at, *later]
         else:
-            upcoming = cadences.upcoming(cadence, now, UPCOMING_COUNT)
+            upcoming = fires.upcoming(cadence, now, UPCOMING_COUNT)
         return ScheduleView(
-            row=row, cadence=cadence, description=cadences.describe(cadence), upcoming=upcoming
+            row=row, cadence=cadence, description=describe(cadence), upcoming=upcoming
         )

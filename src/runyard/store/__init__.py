@@ -14,6 +14,7 @@ from runyard.store import (  # noqa: F401  (every table)
     projects,
     runs,
     schedules,
+    sql_cache,
     views,
 )
 from runyard.store.base import Base

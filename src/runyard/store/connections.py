@@ -17,12 +17,14 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     ForeignKey,
+    Integer,
     String,
     Text,
     delete,
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -50,6 +52,11 @@ class DataConnectionRow(Base):
     public_access: Mapped[str] = mapped_column(String(16))
     guests_access: Mapped[str] = mapped_column(String(16))
     members_access: Mapped[str] = mapped_column(String(16))
+    # How long a SQL cell's kept result may be reused (Runyard's `cacheLifetimeSeconds`);
+    # 0 keeps none.
+    sql_cache_lifetime_seconds: Mapped[int] = mapped_column(
+        Integer, default=300, server_default=text("300")
+    )
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

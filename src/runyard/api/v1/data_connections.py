@@ -61,6 +61,7 @@ def connection_out(view: ConnectionView) -> DataConnection:
         createdAt=wire.format_ts(row.created_at),
         updatedAt=wire.format_ts(row.updated_at),
     )
+        cacheLifetimeSeconds=row.sql_cache_lifetime_seconds,
 
 
 def readable_out(view: ConnectionView) -> DataConnection | DataConnectionBasic:
@@ -121,6 +122,7 @@ def create_connection(
         schema_refresh_schedule=_dumped(body.schemaRefreshSchedule),
         schema_refresh_access=body.schemaRefreshAccess.value,
         workspace_sharing=_workspace(sharing.workspace if sharing else None),
+        sql_cache_lifetime_seconds=body.cacheLifetimeSeconds,
         group_sharing=_grants(sharing.groups if sharing else None),
     )
     view = services.connections.create(
@@ -146,6 +148,7 @@ _EDITABLE = {
     "schemaRefreshSchedule": "schema_refresh_schedule",
     "schemaRefreshAccess": "schema_refresh_access",
 }
+    "cacheLifetimeSeconds": "sql_cache_lifetime_seconds",
 
 
 def edit_connection(
