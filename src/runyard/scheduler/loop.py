@@ -22,6 +22,7 @@ from runyard.services.operations import SchedulerHeartbeat
 from runyard.services.retention import RetentionService
 from runyard.services.runs import RunService
 from runyard.services.scheduling import SchedulingService
+from runyard.services.sql_cache import SqlCacheService
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Scheduler:
         notifications: NotificationService | None = None,
         heartbeat: SchedulerHeartbeat | None = None,
         retention: RetentionService | None = None,
+        sql_cache: SqlCacheService | None = None,
     ) -> None:
         self._scheduling = scheduling
         self._runs = runs
@@ -42,6 +44,7 @@ class Scheduler:
         self._notifications = notifications
         self._heartbeat = heartbeat if heartbeat is not None else SchedulerHeartbeat()
         self._retention = retention
+        self._sql_cache = sql_cache
 
     def tick(self, now: datetime | None = None) -> bool:
         """Do everything due at `now`; True if work was found (so the loop should go again
@@ -60,9 +63,11 @@ class Scheduler:
             upkept = upkeep.found_work
         # Old runs go a small batch per tick, so a large backlog never holds up the slots.
         pruned = self._retention.upkeep(now) if self._retention is not None else False
+        # Expired SQL results, and the oldest past the cache's size bound (a pass a minute).
+        pruned_results = self._sql_cache.upkeep(now) if self._sql_cache is not None else False
         metrics.SCHEDULER_TICK.observe(time.perf_counter() - started)
         self._heartbeat.beat()
-        return fired.found_work or upkept or pruned
+        return fired.found_work or upkept or pruned or pruned_results
 
     def run_forever(self, stopping: threading.Event, idle_seconds: float) -> None:
         delivery = None

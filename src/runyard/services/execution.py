@@ -34,11 +34,13 @@ from runyard.kernel.runner import (
     run_notebook,
 )
 from runyard.kernel.sandbox import KernelSandbox, NoSandbox, Sandbox
+from runyard.kernel.sql_cache import SqlCache
 from runyard.kernel.sql_cells import connection_references
 from runyard.log_format import run_context
 from runyard.services import artifact_limits
 from runyard.services import run_lifecycle as lifecycle
 from runyard.services.connections import ConnectionService, ConnectionUnavailable
+from runyard.services.sql_cache import SqlCacheService
 from runyard.store import projects as project_store
 from runyard.store import runs as store
 from runyard.store.db import Database
@@ -94,6 +96,7 @@ class ExecutionService:
         settings: ExecutionSettings,
         secrets: SecretBox | None = None,
         sandbox: KernelSandbox | None = None,
+        sql_cache: SqlCacheService | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -101,6 +104,8 @@ class ExecutionService:
         # Opens data-connection secrets for SQL cells; without it they cannot run.
         self._connections = None if secrets is None else ConnectionService(db, secrets, clock)
         self._sandbox = sandbox if sandbox is not None else NoSandbox()
+        # Where SQL cells' results are kept and reused; without it every SQL cell queries.
+        self._sql_cache = sql_cache
         self._pool = (
             KernelPool(
                 self._sandbox,
@@ -167,12 +172,21 @@ class ExecutionService:
                     on_kernel_started=kernel_started,
                     sandbox=self._sandbox,
                     pool=self._pool,
+                    sql_cache=self._sql_cache_of(run),
                 )
         finally:
             heartbeat.stop()
         status = self._finish(run, result)
         log.info("run %s ended %s", run_id, status.value if status else "(reaped meanwhile)")
         return status
+
+    def _sql_cache_of(self, run: RunRow) -> SqlCache | None:
+        """The SQL result cache as this run sees it: its requester's access is checked at
+        each reuse, and `useCachedSqlResults` (Hex's default: true) says whether to reuse."""
+        if self._sql_cache is None:
+            return None
+        reuse = bool(run.options.get("useCachedSqlResults", True))
+        return self._sql_cache.for_run(run.requested_by, reuse)
 
     # -- steps -----------------------------------------------------------------------------
 

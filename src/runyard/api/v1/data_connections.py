@@ -60,8 +60,8 @@ def connection_out(view: ConnectionView) -> DataConnection:
         schemaRefreshSchedule=row.schema_refresh_schedule,
         createdAt=wire.format_ts(row.created_at),
         updatedAt=wire.format_ts(row.updated_at),
-    )
         cacheLifetimeSeconds=row.sql_cache_lifetime_seconds,
+    )
 
 
 def readable_out(view: ConnectionView) -> DataConnection | DataConnectionBasic:
@@ -121,8 +121,8 @@ def create_connection(
         schema_filters=_dumped(body.schemaFilters),
         schema_refresh_schedule=_dumped(body.schemaRefreshSchedule),
         schema_refresh_access=body.schemaRefreshAccess.value,
-        workspace_sharing=_workspace(sharing.workspace if sharing else None),
         sql_cache_lifetime_seconds=body.cacheLifetimeSeconds,
+        workspace_sharing=_workspace(sharing.workspace if sharing else None),
         group_sharing=_grants(sharing.groups if sharing else None),
     )
     view = services.connections.create(
@@ -147,8 +147,8 @@ _EDITABLE = {
     "schemaFilters": "schema_filters",
     "schemaRefreshSchedule": "schema_refresh_schedule",
     "schemaRefreshAccess": "schema_refresh_access",
-}
     "cacheLifetimeSeconds": "sql_cache_lifetime_seconds",
+}
 
 
 def edit_connection(
