@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from runyard.domain import cadence as cadences
 from runyard.domain import parameters as params
+from runyard.domain.cadence import fires
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.domain.slot_policy import CatchUp, Overlap, SlotOutcome, plan_slots
 from runyard.errors import InvalidInputParams
@@ -134,14 +134,14 @@ class SchedulingService:
         assert schedule.next_fire_at is not None
         cadence = cadence_of(schedule)
         first = schedule.next_fire_at
-        newest = cadences.last_fire_at_or_before(cadence, now)
+        newest = fires.last_fire_at_or_before(cadence, now)
         # Bounded: a schedule that was down for months must not make this tick unbounded.
         window = max(self._limits.catch_up_limit * 4, 1000)
-        due = [first, *cadences.fires_between(cadence, first, now, window)]
+        due = [first, *fires.fires_between(cadence, first, now, window)]
         if due[-1] < newest:
             # More slots passed than we list one by one: keep the oldest `window` and the
             # newest, and record the stretch in between as one entry.
-            gap_start = cadences.next_fire_after(cadence, due[-1])
+            gap_start = fires.next_fire_after(cadence, due[-1])
             if gap_start < newest:
                 reason = (
                     f"Slots from {gap_start.isoformat()} to before {newest.isoformat()} were "
@@ -164,7 +164,7 @@ class SchedulingService:
         for slot in fire:
             self._fire_slot(session, schedule, slot, now, report)
         schedule.last_slot_at = due[-1]
-        schedule.next_fire_at = cadences.next_fire_after(cadence, max(now, due[-1]))
+        schedule.next_fire_at = fires.next_fire_after(cadence, max(now, due[-1]))
 
     def _fire_slot(
         self,
