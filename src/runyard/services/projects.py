@@ -17,6 +17,7 @@ from runyard.services import keyset
 from runyard.services.project_access import checked_project, viewer_of
 from runyard.store import cells as cell_store
 from runyard.store import identity as identity_store
+from runyard.store import project_listing as listing
 from runyard.store import projects as store
 from runyard.store.db import Database
 from runyard.store.projects import ProjectFilter, ProjectRow, ProjectVersionRow
@@ -95,7 +96,7 @@ class ProjectService:
     ) -> ProjectPage:
         require(actor, Action.READ_PROJECTS)
         flt = replace(flt, viewer=viewer_of(actor))
-        column = store.SORT_COLUMNS[sort_by].key
+        column = listing.SORT_COLUMNS[sort_by].key
 
         def key_of(row: ProjectRow) -> keyset.Key:
             moment: datetime | None = getattr(row, column)
@@ -105,7 +106,7 @@ class ProjectService:
 
             def fetch(start: keyset.Key | None, desc: bool, count: int) -> list[ProjectRow]:
                 after_key = None if start is None else (_moment(start[0]), start[1])
-                return store.list_projects(
+                return listing.list_projects(
                     session, flt, sort_by=sort_by, descending=desc, after=after_key, limit=count
                 )
 
