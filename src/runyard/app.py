@@ -22,8 +22,8 @@ from starlette.responses import Response
 
 from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
+from runyard.api import openapi, rate_limits
 from runyard.api import operations as operations_api
-from runyard.api import rate_limits
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import audit as audit_api
 from runyard.api.v1 import cells as cells_api
@@ -528,4 +528,5 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.include_router(audit_api.router, prefix="/api/v1", dependencies=limited)
     app.include_router(operations_api.router)
     app.include_router(web_router)
+    openapi.install(app)
     return app

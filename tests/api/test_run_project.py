@@ -75,6 +75,20 @@ def test_a_project_that_was_never_published_is_a_clear_422(client: TestClient) -
     assert response.json()["message"] == "This project has not been published"
 
 
+def test_every_422_of_both_paths_has_the_keys_of_the_invalid_param_payload(
+    client: TestClient,
+) -> None:
+    # The document declares InvalidParamBody for the 422: clients read `invalid` and
+    # `notFound` on every 422, a project never published included.
+    project_id = client.post("/api/v1/projects", json={"title": "draft"}).json()["id"]
+    for path in (f"/api/v1/projects/{project_id}/runs", f"/api/v1/project/{project_id}/run"):
+        response = client.post(path, json={})
+        assert response.status_code == 422, path
+        body = response.json()
+        assert (body["invalid"], body["notFound"]) == ([], []), path
+        assert body["message"] == "This project has not been published"
+
+
 def test_input_params_with_a_view_id_is_a_400(client: TestClient) -> None:
     project_id = published_project(client, notebook("pass", parameters=PARAMS))
     response = client.post(
@@ -83,14 +97,19 @@ def test_input_params_with_a_view_id_is_a_400(client: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_update_published_results_with_custom_inputs_is_a_400(client: TestClient) -> None:
+def test_update_published_results_with_custom_inputs_is_a_400_naming_the_flag_sent(
+    client: TestClient,
+) -> None:
     project_id = published_project(client, notebook("pass", parameters=PARAMS))
-    for body in (
-        {"inputParams": {"limit": 1}, "updatePublishedResults": True},
-        {"inputParams": {"limit": 1}, "updateCache": True},
-    ):
+    for flag in ("updatePublishedResults", "updateCache"):
+        body = {"inputParams": {"limit": 1}, flag: True}
         response = client.post(f"/api/v1/projects/{project_id}/runs", json=body)
         assert response.status_code == 400, body
+        answer = response.json()
+        assert answer["message"] == f"{flag} cannot be used with custom inputParams"
+        assert [issue["message"] for issue in answer["issues"]] == [
+            f"{flag}: not allowed together with inputParams"
+        ]
 
 
 def test_a_completed_run_with_update_published_results_updates_the_project(

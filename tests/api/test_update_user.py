@@ -74,3 +74,18 @@ def test_only_admins_may_change_users(client: TestClient) -> None:
         f"/api/v1/users/{bob['id']}", json={"role": "ADMIN"}, headers=bearer(token)
     )
     assert response.status_code == 403
+
+
+def test_the_document_and_the_server_agree_that_role_may_be_left_out_but_not_null(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["components"]["schemas"]["UpdateUserBody"]
+    assert "role" not in body.get("required", [])
+    assert body["properties"]["role"] == {"$ref": "#/components/schemas/Role"}  # no null
+    bob = new_user(client, "bob@example.com", "MEMBER", "Bob")
+    refused = client.patch(f"/api/v1/users/{bob['id']}", json={"name": "Robert", "role": None})
+    assert refused.status_code == 400
+    assert [issue["message"].split(":")[0] for issue in refused.json()["issues"]] == ["role"]
+    renamed = client.patch(f"/api/v1/users/{bob['id']}", json={"name": "Robert"})
+    assert (renamed.json()["name"], renamed.json()["role"]) == ("Robert", "MEMBER")

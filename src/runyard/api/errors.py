@@ -14,9 +14,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from runyard.api.tracing import current_trace_id
+from runyard.api.wire import InvalidParamBody
 from runyard.errors import (
     BadRequest,
     Conflict,
@@ -98,7 +101,7 @@ def status_of(error: RunyardError) -> int:
     return 400
 
 
-def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RunyardError)
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -121,7 +124,17 @@ def _domain_error(_request: Request, error: Exception) -> JSONResponse:
             ],
             notFound=list(error.not_found),
         )
+    if status == 422 and _declares_invalid_params(request):
+        # The run trigger's 422 is Hex's InvalidParamPayload, whose `invalid` and `notFound`
+        # clients read on every 422 (a project never published, say): present, if empty.
+        return error_response(status, error.message, error.issues, invalid=[], notFound=[])
     return error_response(status, error.message, error.issues, headers=headers)
+
+
+def _declares_invalid_params(request: Request) -> bool:
+    route = request.scope.get("route")
+    declared = (getattr(route, "responses", None) or {}).get(422, {})
+    return declared.get("model") is InvalidParamBody
 
 
 def rate_limit_headers(limit: int, remaining: int, reset_at: float) -> dict[str, str]:
@@ -170,12 +183,31 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(status, "Invalid input data", issues)
 
 
-def _http_error(_request: Request, error: Exception) -> JSONResponse:
+def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     message = {404: "Not found", 405: "Method not allowed"}.get(
         error.status_code, str(error.detail)
     )
-    return error_response(error.status_code, message, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return error_response(error.status_code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """The `Allow` header of a 405: every method some route serves at the request's path.
+
+    Starlette's 405 names the methods of the first route whose path matched, and a path
+    is often served by several routes (GET and PATCH of `/collections/{id}`). FastAPI keeps
+    each included router as one entry of the app's routes: `iter_route_contexts` yields
+    their routes with the prefixes they were included under.
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(_request: Request, error: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    MISSING,
     AfterValidator,
     AwareDatetime,
     BaseModel,
@@ -934,10 +935,12 @@ class CreateUserBody(StrictWire):
 
 
 class UpdateUserBody(StrictWire):
-    """Only the fields given change; `name: null` clears the name."""
+    """Only the fields given change; `name: null` clears the name. A user always has a
+    role: `role` may be left out, but not null."""
 
     name: UserName | None = None
-    role: Role | None = None
+    # MISSING, not None, when left out: the schema then says optional and not nullable.
+    role: Role | MISSING = MISSING
 
 
 class CreateTokenBody(StrictWire):

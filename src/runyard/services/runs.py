@@ -460,9 +460,11 @@ def _resolve_options(request: TriggerRequest) -> lifecycle.RunOptions:
         if request.update_cache and request.use_cached_sql_results is None:
             use_cache = False
     if update_published and request.input_params:
+        # Name the flag the request sent: the deprecated updateCache implies the other.
+        sent = "updatePublishedResults" if request.update_published_results else "updateCache"
         raise BadRequest(
-            "updatePublishedResults cannot be used with custom inputParams",
-            issues=["updatePublishedResults: not allowed together with inputParams"],
+            f"{sent} cannot be used with custom inputParams",
+            issues=[f"{sent}: not allowed together with inputParams"],
         )
     return lifecycle.RunOptions(
         update_published_results=update_published,

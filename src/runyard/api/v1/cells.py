@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.domain.permissions import Action
 from runyard.errors import InvalidField
 from runyard.services.cells import Cell, NewCell
@@ -37,7 +38,7 @@ def cell_out(cell: Cell) -> wire.CellOut:
     )
 
 
-@router.get("/cells", response_model=wire.CellList, summary="ListCells")
+@router.get("/cells", response_model=wire.CellList, summary="ListCells", responses=errors(404))
 def list_cells(
     projectId: uuid.UUID,
     actor: ActorDep,
@@ -58,7 +59,9 @@ def get_cell(cellId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.
     return cell_out(services.cells.get(actor, str(cellId)))
 
 
-@router.post("/cells", response_model=wire.CellOut, summary="CreateCell")
+@router.post(
+    "/cells", response_model=wire.CellOut, summary="CreateCell", responses=errors(404, 422)
+)
 def create_cell(body: wire.CreateCellBody, actor: ActorDep, services: ServicesDep) -> wire.CellOut:
     """Append a cell to the draft, or place it after `location.insertAfterCellId` (or first,
     with `childPosition: FIRST`). Answers 200, as Hex does."""
@@ -89,7 +92,9 @@ def create_cell(body: wire.CreateCellBody, actor: ActorDep, services: ServicesDe
     return cell_out(services.cells.create(actor, str(body.projectId), new))
 
 
-@router.patch("/cells/{cellId}", response_model=wire.CellOut, summary="UpdateCell")
+@router.patch(
+    "/cells/{cellId}", response_model=wire.CellOut, summary="UpdateCell", responses=errors(422)
+)
 def update_cell(
     cellId: uuid.UUID, body: wire.UpdateCellBody, actor: ActorDep, services: ServicesDep
 ) -> wire.CellOut:

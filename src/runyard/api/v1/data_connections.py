@@ -25,6 +25,7 @@ from runyard.api.connection_wire import (
     WorkspaceSharingOut,
 )
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.errors import BadRequest
 from runyard.services.connections import ConnectionSettings, ConnectionView
 
@@ -201,6 +202,7 @@ for _prefix in _PREFIXES:
         status_code=201,
         response_model=DataConnection,
         summary=f"CreateDataConnection{_alias}",
+        responses=errors(404),  # a group it is shared with that does not exist
     )(create_connection)
     router.get(
         _item,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.store.groups import GroupRow
 
 router = APIRouter(tags=["groups"])
@@ -97,14 +98,21 @@ for _prefix in _PREFIXES:
     _alias = "" if _prefix == "/groups" else " (alias of /groups)"
     router.get(_prefix, response_model=wire.GroupList, summary=f"ListGroups{_alias}")(list_groups)
     router.post(
-        _prefix, status_code=201, response_model=wire.CreatedGroup, summary=f"CreateGroup{_alias}"
+        _prefix,
+        status_code=201,
+        response_model=wire.CreatedGroup,
+        summary=f"CreateGroup{_alias}",
+        responses=errors(409),
     )(create_group)
     router.get(f"{_prefix}/{{groupId}}", response_model=wire.Group, summary=f"GetGroup{_alias}")(
         get_group
     )
-    router.patch(f"{_prefix}/{{groupId}}", response_model=wire.Group, summary=f"EditGroup{_alias}")(
-        edit_group
-    )
+    router.patch(
+        f"{_prefix}/{{groupId}}",
+        response_model=wire.Group,
+        summary=f"EditGroup{_alias}",
+        responses=errors(409),
+    )(edit_group)
     router.delete(
         f"{_prefix}/{{groupId}}",
         status_code=204,

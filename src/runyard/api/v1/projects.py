@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
+from runyard.api.openapi import errors
 from runyard.api.uploads import read_body, read_notebook_upload
 from runyard.api.v1.schedules import hex_schedule
 from runyard.domain.access import AccessLevel
@@ -125,7 +126,9 @@ def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:
     )
 
 
-@router.get("/projects", response_model=wire.ProjectList, summary="ListProjects")
+@router.get(
+    "/projects", response_model=wire.ProjectList, summary="ListProjects", responses=errors(404)
+)
 def list_projects(
     actor: ActorDep,
     services: ServicesDep,
@@ -193,6 +196,7 @@ def create_project(
     status_code=201,
     response_model=wire.ImportResult,
     summary="Import a notebook as a new project (Runyard extension)",
+    responses=errors(422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -259,6 +263,7 @@ def update_project(
     "/projects/{projectId}/notebook",
     response_model=wire.Project,
     summary="Replace the draft notebook (Runyard extension)",
+    responses=errors(422),
     openapi_extra=NOTEBOOK_BODY,
 )
 async def put_notebook(
@@ -288,6 +293,7 @@ def get_notebook(
     status_code=201,
     response_model=wire.PublishedVersionOut,
     summary="Publish the draft as the next version (Runyard extension)",
+    responses=errors(422),
 )
 def publish_project(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.api.tracing import current_trace_id
 from runyard.domain.run_page import run_page_path
 from runyard.domain.run_status import RunStatus, RunTrigger
@@ -224,7 +225,7 @@ for _family, _one, _many in (
         status_code=201,
         response_model=wire.RunTriggered,
         summary="RunProject" + _suffix,
-        responses={422: {"model": wire.InvalidParamBody}},
+        responses=errors(422, model=wire.InvalidParamBody),
         operation_id=f"RunProject_{_family}",
     )
     router.add_api_route(
@@ -242,6 +243,7 @@ for _family, _one, _many in (
         status_code=204,
         response_class=Response,
         summary="CancelRun" + _suffix,
+        responses=errors(422),
         operation_id=f"CancelRun_{_family}",
     )
 

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Query, Response
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.domain.cadence import Cadence, CadenceKind
 from runyard.domain.permissions import Action
 from runyard.domain.slot_policy import CatchUp, Overlap
 from runyard.errors import InvalidField
 from runyard.services.schedules import ScheduleSpec, ScheduleView
 
-router = APIRouter(tags=["schedules"])
+router = APIRouter(tags=["schedules"], responses=errors(422))
 
 _SUB_OBJECTS = ("hourly", "daily", "weekly", "monthly", "custom")
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import ANY_TOKEN, errors
 from runyard.services.tokens import TokenRequest, TokenView
 
 router = APIRouter(tags=["tokens"])
@@ -34,6 +35,7 @@ def token_out(view: TokenView) -> wire.TokenOut:
     status_code=201,
     response_model=wire.CreatedTokenOut,
     summary="Create an API token; its secret is in this answer only (Runyard extension)",
+    responses=errors(404, 422),
 )
 def create_token(
     body: wire.CreateTokenBody, actor: ActorDep, services: ServicesDep
@@ -56,6 +58,7 @@ def create_token(
     "/tokens",
     response_model=wire.TokenList,
     summary="List API tokens: your own, or every one for an admin (Runyard extension)",
+    openapi_extra=ANY_TOKEN,
 )
 def list_tokens(
     actor: ActorDep,

@@ -7,9 +7,11 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import MISSING
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
+from runyard.api.openapi import ANY_TOKEN, errors
 from runyard.errors import BadRequest
 from runyard.services.users import Me
 from runyard.store.identity import UserRow
@@ -64,11 +66,12 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-@router.get("/users", response_model=wire.UserList, summary="ListUsers")
+@router.get("/users", response_model=wire.UserList, summary="ListUsers", responses=errors(404))
 @router.get(
     "/workspace/users",
     response_model=wire.UserList,
     summary="ListUsers (the seed document's path, an alias of /users)",
+    responses=errors(404),
 )
 def list_users(
     actor: ActorDep,
@@ -107,6 +110,7 @@ def list_users(
     "/users/me",
     response_model=wire.MePersonal | wire.MeWorkspace,
     summary="Me",
+    openapi_extra=ANY_TOKEN,
 )
 def me(actor: ActorDep, services: ServicesDep) -> wire.MePersonal | wire.MeWorkspace:
     return me_out(services.users.me(actor))
@@ -117,6 +121,7 @@ def me(actor: ActorDep, services: ServicesDep) -> wire.MePersonal | wire.MeWorks
     status_code=201,
     response_model=wire.User,
     summary="Create a user (Runyard extension)",
+    responses=errors(409),
 )
 def create_user(body: wire.CreateUserBody, actor: ActorDep, services: ServicesDep) -> wire.User:
     return user_out(services.users.create(actor, body.email, body.name, body.role))
@@ -126,6 +131,7 @@ def create_user(body: wire.CreateUserBody, actor: ActorDep, services: ServicesDe
     "/users/{userId}",
     response_model=wire.User,
     summary="Rename a user or change their role (Runyard extension)",
+    responses=errors(422),
 )
 def update_user(
     userId: uuid.UUID, body: wire.UpdateUserBody, actor: ActorDep, services: ServicesDep
@@ -133,15 +139,16 @@ def update_user(
     changes: dict[str, Any] = {}
     if "name" in body.model_fields_set:
         changes["name"] = body.name
-    if "role" in body.model_fields_set:
-        if body.role is None:
-            raise BadRequest("Invalid input data", issues=["role: may not be null"])
+    if body.role is not MISSING:
         changes["role"] = body.role
     return user_out(services.users.update(actor, str(userId), changes))
 
 
 @router.post(
-    "/users/{userId}/deactivate", response_model=wire.UserEnvelope, summary="DeactivateUser"
+    "/users/{userId}/deactivate",
+    response_model=wire.UserEnvelope,
+    summary="DeactivateUser",
+    responses=errors(422),
 )
 def deactivate_user(userId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.UserEnvelope:
     return wire.UserEnvelope(user=user_out(services.users.deactivate(actor, str(userId))))

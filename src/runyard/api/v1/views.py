@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from runyard.api import wire
 from runyard.api.deps import ActorDep, ServicesDep
+from runyard.api.openapi import errors
 from runyard.store.views import SavedViewRow
 
 router = APIRouter(tags=["views"])
@@ -41,6 +42,7 @@ def list_views(projectId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> 
     status_code=201,
     response_model=wire.SavedView,
     summary="Save a view: a name for a set of input values (Runyard extension)",
+    responses=errors(409),
 )
 def create_view(
     projectId: uuid.UUID, body: wire.CreateViewBody, actor: ActorDep, services: ServicesDep
@@ -57,7 +59,10 @@ def get_view(
 
 
 @router.patch(
-    VIEW, response_model=wire.SavedView, summary="Rename a saved view (Runyard extension)"
+    VIEW,
+    response_model=wire.SavedView,
+    summary="Rename a saved view (Runyard extension)",
+    responses=errors(409),
 )
 def rename_view(
     projectId: uuid.UUID,
