@@ -115,10 +115,25 @@ class NoPublishedResults(NotFound):
 
 
 class ArtifactNotReady(NotFound):
-    def __init__(self, run_id: str, artifact: str) -> None:
-        RunyardError.__init__(self, f"Run {run_id} has no {artifact} yet")
+    """A run has no such artifact: not yet, or, if it `ended` (with that status) before its
+    output was saved (its server stopped, say), not at all. `reason` is the run's error
+    message, which says why it ended."""
+
+    def __init__(
+        self, run_id: str, artifact: str, ended: str | None = None, reason: str | None = None
+    ) -> None:
+        if ended is None:
+            message = f"Run {run_id} has no {artifact} yet"
+        else:
+            message = (
+                f"Run {run_id} has no {artifact}: it ended {ended} before its output was saved"
+            )
+            if reason:
+                message += f" ({reason.rstrip('.')})"
+        RunyardError.__init__(self, message)
         self.kind = "artifact"
         self.ident = artifact
+        self.ended = ended
 
 
 @dataclass

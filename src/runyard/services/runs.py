@@ -290,9 +290,20 @@ class RunService:
                 raise NotFound("run", run_id)
             page = page_of(session, run_id, stored) if stored in ("html", "app") else None
             row = store.get_artifact(session, run_id, stored) if page is None else None
+            # The worker saves the log as the run ends (its pages just after): a run that
+            # ended without one was ended by someone else, its server having stopped, say.
+            ended_bare = (
+                page is None
+                and row is None
+                and RunStatus(run.status).is_terminal
+                and (stored == "log" or store.get_artifact(session, run_id, "log") is None)
+            )
         if page is not None:
             return MEDIA_TYPES[stored], page
         if row is None:
+            if ended_bare:
+                reason = (run.error or {}).get("message")
+                raise ArtifactNotReady(run_id, name, run.status, reason)
             raise ArtifactNotReady(run_id, name)
         return row.media_type, row.content
 
