@@ -183,8 +183,7 @@ def _pending_run(
         rung=False,
     )
     with runtime.db.write() as session:
-        lifecycle.create(session, run)
-    return run.id
+        return lifecycle.create(session, run).id
 
 
 def _claimed_run(runtime: Runtime, project_id: str, worker: str, *, lease: timedelta) -> str:
@@ -222,7 +221,8 @@ def test_only_the_run_lifecycle_module_writes_a_runs_status() -> None:
     """Places that could set a run's status, wherever they are in src/runyard:
 
     - a call of `transition` (store.runs' compare-and-set) or `insert_slot_runs`;
-    - `RunRow(status=...)`, and `.values(status=...)` / `.values({"status": ...})`;
+    - `RunRow(status=...)` or `dict(status=...)` (a new run's values), and
+      `.values(status=...)` / `.values({"status": ...})`;
     - an assignment to some object's `.status` (an exception's own `self.status` aside), or
       `setattr(..., "status", ...)`;
     - raw SQL that sets `status` in `runs`;
@@ -251,7 +251,7 @@ def _status_writes(tree: ast.AST) -> list[str]:
             keywords = {k.arg for k in node.keywords}
             if name in ("transition", "insert_slot_runs"):
                 kinds.append(f"{name}()")
-            if name == "RunRow" and "status" in keywords:
+            if name in ("RunRow", "dict") and "status" in keywords:
                 kinds.append("RunRow(status=)")
             if name == "values" and ("status" in keywords or _has_status_key(node.args)):
                 kinds.append(".values(status=)")

@@ -53,9 +53,9 @@ class Scheduler:
         started = time.perf_counter()
         fired = self._scheduling.fire_due(now)
         inserted = set(fired.run_ids)
-        for run in fired.new_runs:
-            if run.id in inserted and run.lateness_ms is not None:
-                metrics.SCHEDULE_LATENESS.observe(run.lateness_ms / 1000)
+        for row in fired.new_runs:
+            if row["id"] in inserted:
+                metrics.SCHEDULE_LATENESS.observe(row["lateness_ms"] / 1000)
         upkept = False
         if self._runs is not None:
             upkeep = self._runs.upkeep(now)

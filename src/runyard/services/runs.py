@@ -134,7 +134,7 @@ class RunService:
         options = replace(options, notification_recipients=recipients, view_id=request.view_id)
         now = self._clock()
         if request.dry_run:
-            run = self._new_run(actor, version, inputs, options, request, None, now)
+            run = RunRow(**self._new_run(actor, version, inputs, options, request, None, now))
             run.id = DRY_RUN_ID
             return Triggered(run=run, dry_run=True)
         with self._db.write() as session:
@@ -144,10 +144,12 @@ class RunService:
                     return Triggered(run=earlier, replayed=True)
             project = project_store.get_project(session, project_id)
             assert project is not None
-            run = self._new_run(
-                actor, version, inputs, options, request, project.run_timeout_seconds, now
+            run = lifecycle.create(
+                session,
+                self._new_run(
+                    actor, version, inputs, options, request, project.run_timeout_seconds, now
+                ),
             )
-            lifecycle.create(session, run)
             if recipients:
                 notification_store.add_plan(session, run.id, now)
             if request.idempotency_key:
@@ -187,7 +189,7 @@ class RunService:
         request: TriggerRequest,
         project_timeout_seconds: float | None,
         now: datetime,
-    ) -> RunRow:
+    ) -> dict[str, Any]:
         return lifecycle.new_run(
             project_id=version.project_id,
             project_version=version.version,

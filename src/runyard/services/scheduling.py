@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -64,7 +65,7 @@ class FireReport:
         default_factory=dict, repr=False
     )
     # Runs to insert at the end of the tick, in one statement.
-    new_runs: list[RunRow] = field(default_factory=list, repr=False)
+    new_runs: list[dict[str, Any]] = field(default_factory=list, repr=False)
     # Those of `new_runs` that have notification recipients.
     notifying: set[str] = field(default_factory=set, repr=False)
 
@@ -218,7 +219,7 @@ class SchedulingService:
             rung=self._ring is not None,
         )
         if schedule.notification_recipients:
-            report.notifying.add(run.id)
+            report.notifying.add(run["id"])
         report.new_runs.append(run)
 
     def _apply_same_tick_overlap(
