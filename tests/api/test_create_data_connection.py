@@ -300,3 +300,26 @@ def test_the_workspace_connections_path_is_an_alias(client: TestClient) -> None:
     response = client.post("/api/v1/workspace/connections", json=body)
     assert response.status_code == 201
     assert client.get(f"/api/v1/data-connections/{response.json()['id']}").status_code == 200
+
+
+def test_the_sql_cache_lifetime_defaults_to_five_minutes_and_may_be_set(
+    client: TestClient,
+) -> None:
+    default = new_connection(client, name="Default")
+    never = new_connection(client, name="Never", cacheLifetimeSeconds=0)
+
+    assert default["cacheLifetimeSeconds"] == 300
+    assert never["cacheLifetimeSeconds"] == 0
+
+
+@pytest.mark.parametrize("lifetime", [-1, 366 * 24 * 3600, "long", None])
+def test_a_bad_sql_cache_lifetime_is_a_400_naming_it(client: TestClient, lifetime: Any) -> None:
+    body = {
+        "name": "Warehouse",
+        "type": "postgres",
+        "connectionDetails": postgres_details(),
+        "cacheLifetimeSeconds": lifetime,
+    }
+    response = client.post("/api/v1/data-connections", json=body)
+    assert response.status_code == 400, response.text
+    assert "cacheLifetimeSeconds" in response.text

@@ -115,6 +115,8 @@ def test_nullable_settings_are_cleared_by_null(client: TestClient) -> None:
         {"connectionDetails": {"postgres": {"sslmode": "require"}}},
         {"sharing": {"groups": [{"group": {"id": UNKNOWN}, "access": "QUERY"}]}},
         {"colour": "red"},
+        {"cacheLifetimeSeconds": None},
+        {"cacheLifetimeSeconds": -5},
     ],
 )
 def test_bad_edits_are_a_400_and_change_nothing(client: TestClient, body: dict[str, Any]) -> None:
@@ -176,3 +178,15 @@ def test_the_workspace_connections_path_is_an_alias(client: TestClient) -> None:
     created = new_connection(client)
     response = client.patch(f"/api/v1/workspace/connections/{created['id']}", json={"name": "y"})
     assert response.status_code == 201 and response.json()["name"] == "y"
+
+
+def test_the_sql_cache_lifetime_is_edited_alone(client: TestClient) -> None:
+    created = new_connection(client)
+
+    edited = edit(client, created["id"], {"cacheLifetimeSeconds": 3600})
+
+    assert edited["cacheLifetimeSeconds"] == 3600
+    assert client.get(f"/api/v1/data-connections/{created['id']}").json() == edited
+    assert {k: v for k, v in edited.items() if k not in ("cacheLifetimeSeconds", "updatedAt")} == {
+        k: v for k, v in created.items() if k not in ("cacheLifetimeSeconds", "updatedAt")
+    }

@@ -90,3 +90,26 @@ def test_an_admin_manages_a_connection_and_its_secrets_never_show(
         assert all(secret not in out for out in outputs)
         assert secret not in log
         assert secret.encode() not in stored
+
+
+def test_the_sql_cache_lifetime_is_set_on_create_and_update(server: Server) -> None:
+    created = cli(
+        server,
+        "connections",
+        "create",
+        "--type",
+        "sqlite",
+        "--name",
+        "Shop",
+        "-d",
+        "path=/srv/shop.db",
+        "--cache-lifetime",
+        "0",
+    )
+    match = re.search(UUID, created)
+    assert match, created
+    assert "SQL cache 0s" in created
+
+    updated = cli(server, "connections", "update", match.group(0), "--cache-lifetime", "600")
+
+    assert "SQL cache 600s" in updated
