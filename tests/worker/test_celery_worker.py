@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -308,3 +309,45 @@ def test_a_scheduler_alone_sends_the_runs_it_fires_to_the_workers(
     finally:
         engine.dispose()
     assert status == "COMPLETED"
+
+
+def test_sql_results_kept_by_one_worker_are_reused_through_the_store(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The SQL result cache lives in the store, so whichever worker runs the next run finds
+    what another kept; `useCachedSqlResults: false` queries afresh."""
+    server = cluster.start(workers=2)
+    shop = tmp_path / "shop.db"
+    with sqlite3.connect(shop) as db:
+        db.execute("create table sales (amount integer)")
+        db.execute("insert into sales values (7)")
+    created = server.http.post(
+        "/api/v1/data-connections",
+        json={
+            "name": "Shop",
+            "type": "sqlite",
+            "connectionDetails": {"sqlite": {"path": str(shop)}},
+        },
+    )
+    assert created.status_code == 201, created.text
+    sql = _code_cell("select amount from sales")
+    sql["metadata"] = {"runyard": {"sql": {"connection": created.json()["id"], "output": "df"}}}
+    project_id = _import(server, sql, _code_cell("print('amount', int(df['amount'][0]))"))
+
+    def run(**body: Any) -> str:
+        response = server.http.post(f"/api/v1/projects/{project_id}/runs", json=body)
+        assert response.status_code == 201, response.text
+        run_id: str = response.json()["runId"]
+        final = server.wait_for(project_id, run_id, TERMINAL)
+        assert final["status"] == "COMPLETED", final
+        log: str = server.http.get(f"/api/v1/projects/{project_id}/runs/{run_id}/log").text
+        return log
+
+    assert "amount 7" in run()
+    with sqlite3.connect(shop) as db:
+        db.execute("update sales set amount = 70")
+
+    cached = run()
+    assert "amount 7\n" in cached and "reused a cached result" in cached
+    fresh = run(useCachedSqlResults=False)
+    assert "amount 70" in fresh and "reused a cached result" not in fresh
