@@ -69,15 +69,20 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
+# Every benchmark, then one table of their figures (bench/all.py). The API load comes from
+# Debian's wrk: as root it is installed here; elsewhere, without it, bench/api_load.py falls
+# back to an httpx loop that saturates long before the server does, and says so.
 bench: install
-	$(VENV)/bin/python bench/run_latency.py
-	$(VENV)/bin/python bench/scheduler_capacity.py
-	$(VENV)/bin/python bench/project_visibility.py
-	$(VENV)/bin/python bench/executor_latency.py
-	$(VENV)/bin/python bench/throughput.py
-	$(VENV)/bin/python bench/api_load.py
-	$(VENV)/bin/python bench/memory.py
-	$(VENV)/bin/python bench/metrics_overhead.py
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's wrk to load the API in bench/api_load.py"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)); \
+	  else \
+	    echo "wrk is not installed: bench/api_load.py loads the API from httpx (apt-get install wrk)"; \
+	  fi; \
+	fi
+	$(VENV)/bin/python bench/all.py
 
 clean:
 	rm -rf .venv .uv .compat .pytest_cache .mypy_cache .ruff_cache

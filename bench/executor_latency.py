@@ -24,6 +24,7 @@ import httpx
 import nbformat
 from kombu import Connection, Exchange, Queue
 
+from figures import Figure, record
 from run_latency import free_port, percentile, time_runs, trivial_notebook, wait_until_up
 
 TOKEN = "hxtw_bench-executor-latency-token-0123456789abcdef"
@@ -141,6 +142,17 @@ def main() -> None:
             f"{name:16} {median * 1000:8.0f}ms {percentile(values, 0.95) * 1000:8.0f}ms "
             f"{(median - local) * 1000:+9.0f}ms"
         )
+        if name != "local":
+            record(
+                Figure(
+                    key="",
+                    what=f"trigger->COMPLETED median, {name} executor",
+                    value=median * 1000,
+                    unit="ms",
+                    baseline=local * 1000,
+                    baseline_what="local executor",
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from jupyter_client.manager import start_new_kernel
 
+from figures import Figure, record
 from run_latency import served
 from runyard.kernel.watch import tree_usage
 
@@ -68,6 +69,26 @@ def main() -> None:
     for index, size in enumerate(per_kernel):
         print(f"{f'pooled kernel {index + 1} (its whole tree)':40} {size:7.1f} MB")
     print(f"{'plain ipykernel (papermill-style)':40} {plain_mb:7.1f} MB")
+    record(
+        Figure(
+            key="P5",
+            what="RSS of an idle runyard serve (no kernels)",
+            value=serve_mb,
+            unit="MB",
+            target="<= 120 MB",
+            met=serve_mb <= 120,
+        )
+    )
+    record(
+        Figure(
+            key="P5",
+            what="RSS of a pooled kernel (its whole tree)",
+            value=max(per_kernel),
+            unit="MB",
+            baseline=plain_mb,
+            baseline_what="plain ipykernel",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,39 @@ def test_a_plain_http_client_triggers_polls_and_reads_a_completed_run(server: Se
     assert final["status"] == "COMPLETED", final
     log = server.http.get(f"/api/v1/projects/{project_id}/runs/{run['runId']}/log").text
     assert "APAC" in log and "total:" in log
+
+
+def test_an_idle_connection_stays_open_past_a_poll_interval(server: Server) -> None:
+    """Published clients poll on one kept-alive connection every 1 to 30 s (hex-toolkit's
+    README loop: 5 s). At uvicorn's own keep-alive of 5 s, the server closed the connection
+    just as such a poll was sent, and the client got 'connection reset by peer'."""
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        for poll in range(2):
+            if poll:
+                time.sleep(6)  # past uvicorn's default, well inside Runyard's 75 s
+                connection.setblocking(False)
+                with pytest.raises(BlockingIOError):  # b"" here: the server hung up
+                    connection.recv(1, socket.MSG_PEEK)
+                connection.setblocking(True)
+            connection.sendall(request)
+            assert read_answer(connection).startswith(b"HTTP/1.1 200")
+
+
+def read_answer(connection: socket.socket) -> bytes:
+    """One whole HTTP/1.1 answer (head and Content-Length body), however it was segmented."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += connection.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
 
 
 def test_after_a_crash_running_runs_end_errored_and_pending_runs_still_run(

@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `runyard serve` listens on.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port `runyard serve` listens on.")
+    keep_alive_seconds: int = Field(
+        default=75,
+        gt=0,
+        description=(
+            "How long `runyard serve` keeps an idle HTTP connection open for the client's next "
+            "request. Longer than the poll interval of every published Hex client (1-30 s): "
+            "at uvicorn's own 5 s, a client polling every 5 s (hex-toolkit's README loop) "
+            "sends its next request as the server closes the connection and gets 'connection "
+            "reset'. Behind a load balancer, keep it above the balancer's idle timeout."
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         description="Base URL clients reach the server at, used in `runUrl`, `runStatusUrl` and "

@@ -12,9 +12,15 @@ from runyard.errors import BadRequest
 from runyard.services.container import Services
 
 
-def services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency in the thread pool, a hop for one
+    # attribute.
+    return services_of(request)
 
 
 async def json_body_within_limit(request: Request) -> None:
@@ -29,7 +35,7 @@ async def json_body_within_limit(request: Request) -> None:
     route = request.scope.get("route")
     if getattr(route, "body_field", None) is None:
         return
-    limit = services(request).projects.max_notebook_bytes
+    limit = services_of(request).projects.max_notebook_bytes
     size = len(await request.body())  # the copy FastAPI read, not a second read
     if size > limit:
         raise body_too_large("request body", size, limit)
@@ -62,7 +68,7 @@ def actor(
     Every API route depends on it, so the checks of the whole request (body size, NUL
     characters) are made here, before anything else.
     """
-    return services(request).identity.authenticate(authorization)
+    return services_of(request).identity.authenticate(authorization)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -26,6 +26,7 @@ from fastapi import Depends, Request
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,6 +96,8 @@ class RateLimiter:
                 "socket_timeout": 2,
             }
         self._storage = storage_from_string(storage_url, **options)
+        # Memory counters cost microseconds and never block; Redis is a network round trip.
+        self.blocks = urlsplit(storage_url).scheme != "memory"
         self._windows = MovingWindowRateLimiter(self._storage)
         self._storage_down = False
 
@@ -104,6 +107,9 @@ class RateLimiter:
             raise RuntimeError(
                 f"RUNYARD_RATE_LIMIT_STORAGE_URL: {redacted(self._storage_url)} does not answer"
             )
+
+    def unlimited(self, group: str) -> bool:
+        return not self._limits.get(group)
 
     def hit(self, group: str, key: str) -> Quota | None:
         """Count one request of `key` (a token) in `group`; raise RateLimited when it does not
@@ -170,10 +176,17 @@ def dependencies(settings: Settings) -> list[Any]:
     )
     limiter.check_storage()
 
-    def enforce_rate_limit(request: Request, actor: ActorDep) -> None:
+    # An async dependency runs on the event loop, a sync one in the thread pool: counting in
+    # memory (or not at all, for unlimited groups such as reads) is cheaper than the hop
+    # to a thread, while a call to Redis must not block the loop.
+    async def enforce_rate_limit(request: Request, actor: ActorDep) -> None:
         route = request.scope.get("route")
         group = group_of(request.method, getattr(route, "path", ""))
-        quota = limiter.hit(group, actor.token_id or f"user:{actor.user_id}")
+        key = actor.token_id or f"user:{actor.user_id}"
+        if limiter.blocks and not limiter.unlimited(group):
+            quota = await run_in_threadpool(limiter.hit, group, key)
+        else:
+            quota = limiter.hit(group, key)
         box = request.scope.get(_QUOTA_KEY)
         if quota is not None and isinstance(box, list):
             box.append(quota)

@@ -90,6 +90,7 @@ def serve(
         create_app(runtime),
         host=settings.host,
         port=settings.port,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level=settings.log_level,
         **_uvicorn_logging(settings),
     )
