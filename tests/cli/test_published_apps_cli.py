@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 
 import pytest
 from tests.servers import Server, cli, import_example
@@ -53,3 +55,19 @@ def test_cells_queried_tables_and_embedding_from_the_cli(server: Server) -> None
     assert "connection" in cli(server, "projects", "queried-tables", project_id)
     link = cli(server, "projects", "embed", project_id, "--expires-in", "60000").strip()
     assert link.startswith(f"http://127.0.0.1:{server.port}/embed/{project_id}?token=")
+
+
+def test_no_sql_cache_asks_the_run_to_query_afresh(server: Server) -> None:
+    project_id = import_example(server)
+
+    ran = cli(server, "runs", "trigger", project_id, "--no-sql-cache")
+    plain = cli(server, "runs", "trigger", project_id)
+
+    ids = [re.search(r"Run ([0-9a-f-]{36})", out) for out in (ran, plain)]
+    assert all(ids)
+    with sqlite3.connect(server.home / "runyard.db") as db:
+        options = {
+            run_id: json.loads(raw)["useCachedSqlResults"]
+            for run_id, raw in db.execute("select id, options from runs")
+        }
+    assert [options[found.group(1)] for found in ids if found] == [False, True]

@@ -19,7 +19,7 @@ from runyard.services.sql_cache import SqlCacheService
 from runyard.store.sql_cache import total_bytes
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-RESULT = QueryResult(rows=1, columns=1, truncated=False, seconds=0.01)
+RESULT = QueryResult(rows=1, columns=1, truncated=False, seconds=0.0)
 
 
 class Clock:

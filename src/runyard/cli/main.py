@@ -331,6 +331,13 @@ def runs_trigger(
     view: Annotated[
         str | None, typer.Option(help="Run with this saved view's inputs (its id).")
     ] = None,
+    sql_cache: Annotated[
+        bool,
+        typer.Option(
+            help="SQL cells reuse results kept less than their connection's cache lifetime "
+            "ago (useCachedSqlResults); --no-sql-cache queries afresh and refreshes them."
+        ),
+    ] = True,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
@@ -341,6 +348,8 @@ def runs_trigger(
         options["updatePublishedResults"] = True
     if view:
         options["viewId"] = view
+    if not sql_cache:
+        options["useCachedSqlResults"] = False
     with api_client(url, token) as client:
         run = client.trigger(project_id, params, idempotency_key=idempotency_key, **options)
         console.print(f"Run {run['runId']} (version {run['projectVersion']})")

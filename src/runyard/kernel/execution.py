@@ -249,7 +249,7 @@ class NotebookExecution:
             if cached is None:
                 result = await self._query(index, connection, spec.sql, values, path)
             else:
-                result = _reused(cached, path)
+                result = await asyncio.to_thread(_reused, cached, path)
         except SqlCellError as exc:
             self._fail_sql_cell(cell, index, exc)
         # Bound values are not logged: a parameter may be secret.

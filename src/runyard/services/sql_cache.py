@@ -128,7 +128,8 @@ class SqlCacheService:
                         rows=result.rows,
                         columns=result.columns,
                         truncated=result.truncated,
-                        queried_at=self._clock(),
+                        # When the query started: the data is as of then.
+                        queried_at=self._clock() - timedelta(seconds=result.seconds),
                     ),
                 )
                 lifetime = connection.sql_cache_lifetime_seconds
