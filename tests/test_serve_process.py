@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +155,73 @@ def test_after_a_crash_running_runs_end_errored_and_pending_runs_still_run(
     assert "server stopped" in lost["error"]["message"]
     picked_up = server.wait_for(quick_id, pending, TERMINAL)
     assert picked_up["status"] == "COMPLETED"
+
+
+SLEEPER = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "import time\nprint('started', flush=True)\ntime.sleep(300)",
+        }
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def test_after_a_crash_the_next_start_removes_the_kernel_folders_left_behind(
+    tmp_path: Path,
+) -> None:
+    # A temporary folder of the test's own, so only this test's servers write there; short,
+    # as the kernels' IPC sockets in it have paths of at most 107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="ry-", dir="/tmp"))
+    server = Server(
+        tmp_path / "home", free_port(), TMPDIR=str(temp), RUNYARD_MAX_CONCURRENT_KERNELS="1"
+    )
+    server.start()
+    later = subprocess.Popen(["sleep", "300"])
+    try:
+        project_id = server.http.post(
+            "/api/v1/projects/import",
+            params={"publish": "true"},
+            content=json.dumps(SLEEPER),
+            headers={"Content-Type": "application/json"},
+        ).json()["project"]["id"]
+        run_id = server.http.post(f"/api/v1/projects/{project_id}/runs").json()["runId"]
+        server.wait_for(project_id, run_id, {"RUNNING"})
+        kernel_pid_of(server, project_id, run_id)
+        assert server.process is not None
+        crashed = server.process.pid
+        server.kill_hard()
+
+        left = sorted(temp.glob(f"runyard-kernel-{crashed}-*"))
+        keys = [f for d in left for f in d.glob("kernel.json") if '"key"' in f.read_text()]
+        assert keys, "the crash left no kernel folder with a signing key to clean up"
+        legacy = temp / "runyard-run-q8w7e6r5"  # a run's work folder of an older version
+        (legacy / "out").mkdir(parents=True)
+        # A folder named for a pid that a later process got: made a day before it started.
+        reused = temp / f"runyard-kernel-{later.pid}-z9y8x7w6"
+        reused.mkdir()
+        os.utime(reused, (time.time() - 86400, time.time() - 86400))
+        server.start()
+
+        assert [d for d in left if d.exists()] == []
+        assert not legacy.exists()
+        assert not reused.exists()
+        # The run the crash ended says why it has no log, for good.
+        ended = server.wait_for(project_id, run_id, TERMINAL)
+        assert ended["status"] == "ERRORED"
+        log = server.http.get(f"/api/v1/projects/{project_id}/runs/{run_id}/log")
+        assert log.status_code == 404
+        assert "ended ERRORED" in log.json()["message"]
+        assert "server stopped" in log.json()["message"]
+    finally:
+        server.stop()
+        server.http.close()
+        later.kill()
+        later.wait()
+        shutil.rmtree(temp, ignore_errors=True)

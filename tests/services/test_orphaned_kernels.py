@@ -188,3 +188,44 @@ def test_kernel_folders_of_dead_processes_are_removed_and_live_ones_kept(tmp_pat
 
     assert not left_behind.exists()
     assert ours.exists() and unrelated.exists()
+
+
+def test_a_kernel_folder_whose_pid_a_later_process_got_is_removed(tmp_path: Path) -> None:
+    later = subprocess.Popen(["sleep", "60"])
+    try:
+        # The folder last changed a day before the process with its pid started: that
+        # process cannot have made it (the system gave the pid of a dead one to it).
+        reused = tmp_path / f"runyard-kernel-{later.pid}-abc123"
+        reused.mkdir()
+        (reused / "kernel.json").write_text('{"key": "signing key"}')
+        day_ago = time.time() - 86400
+        os.utime(reused, (day_ago, day_ago))
+        # Its own folder, made after it started, is kept.
+        current = tmp_path / f"runyard-kernel-{later.pid}-def456"
+        current.mkdir()
+
+        assert remove_orphaned_runtime_dirs(str(tmp_path)) == 1
+
+        assert not reused.exists()
+        assert current.exists()
+    finally:
+        later.kill()
+        later.wait()
+
+
+def test_legacy_run_work_folders_are_removed_unless_a_process_works_in_them(
+    tmp_path: Path,
+) -> None:
+    left_behind = tmp_path / "runyard-run-k2x9q1"
+    (left_behind / "data").mkdir(parents=True)
+    (left_behind / "data" / "out.csv").write_text("a,b\n")
+    in_use = tmp_path / "runyard-run-w8v7u6"
+    (in_use / "sub").mkdir(parents=True)
+    worker = subprocess.Popen(["sleep", "60"], cwd=in_use / "sub")
+    try:
+        assert remove_orphaned_runtime_dirs(str(tmp_path)) == 1
+        assert not left_behind.exists()
+        assert in_use.exists()
+    finally:
+        worker.kill()
+        worker.wait()

@@ -67,24 +67,72 @@ def kill_orphaned_kernel(pid: int, run_claimed_at: datetime | None = None) -> bo
 
 
 _RUNTIME_DIR = re.compile(r"^runyard-kernel-(\d+)-")
+# Versions before each kernel had a folder of its own gave each run a work folder named
+# `runyard-run-<random>`; a host upgraded after a crash may still hold some.
+_LEGACY_RUN_DIR = "runyard-run-"
+
+# How much later than a folder's last change its pid's process must have started to be
+# another process that got the same pid. Wall-clock steps (NTP) move the start time read
+# from /proc, not the folder's time: a live kernel's folder must never be taken for one.
+_CLOCK_SLACK = timedelta(minutes=10)
 
 
 def remove_orphaned_runtime_dirs(folder: str | None = None) -> int:
     """Remove the kernels' private folders (connection file and signing key, IPC sockets,
-    SQL results) that processes of this host left behind when they died; return how many.
+    SQL results, the run's work folder) that processes of this host left behind when they
+    died; return how many.
 
-    A folder is named for the process that made it (process.RUNTIME_DIR_PREFIX); those of
-    processes still alive are left alone. `folder` is the temporary folder to look in.
+    A kernel folder is named for the process that made it (process.RUNTIME_DIR_PREFIX); it
+    is kept while that process lives, which the pid alone does not tell once the system has
+    given the pid to a process that started after the folder last changed. A legacy run
+    work folder (`runyard-run-*`) names no process: it is kept while a process of this host
+    works in it. `folder` is the temporary folder to look in.
     """
     root = Path(folder or tempfile.gettempdir())
     removed = 0
-    for path in root.glob("runyard-kernel-*"):
-        match = _RUNTIME_DIR.match(path.name)
-        if match is None or not path.is_dir() or _alive(int(match.group(1))):
+    working: set[str] | None = None
+    for path in sorted(root.glob("runyard-*")):
+        if path.is_symlink() or not path.is_dir():
             continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed += 1
+        match = _RUNTIME_DIR.match(path.name)
+        if match is not None:
+            keep = _made_by_a_live_process(path, int(match.group(1)))
+        elif path.name.startswith(_LEGACY_RUN_DIR):
+            working = _working_directories() if working is None else working
+            keep = any(cwd == str(path) or cwd.startswith(f"{path}/") for cwd in working)
+        else:
+            continue
+        if not keep:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
     return removed
+
+
+def _made_by_a_live_process(path: Path, pid: int) -> bool:
+    if not _alive(pid):
+        return False
+    began = started_at(pid)
+    if began is None:
+        return True  # alive, but when it started cannot be read: keep its folder
+    # A process cannot change a folder before it starts: one last changed well before the
+    # pid's process started was made by an earlier process that had the same pid.
+    try:
+        changed = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return True
+    return began - changed <= _CLOCK_SLACK
+
+
+def _working_directories() -> set[str]:
+    """The current directories of this host's processes (those this process may read)."""
+    found: set[str] = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                found.add(os.readlink(proc / "cwd"))
+            except OSError:
+                continue
+    return found
 
 
 def _alive(pid: int) -> bool:
