@@ -98,3 +98,15 @@ def test_the_declared_error_body_is_the_one_sent(client: TestClient) -> None:
         assert set(declared["required"]) <= set(response.json()), response.json()
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["www-authenticate"] == "Bearer"
+
+
+def test_every_api_operation_declares_the_bearer_token_it_needs(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for method, path, operation in _api_operations(spec):
+        assert operation["security"] == [{"bearerAuth": []}], f"{method} {path}"
+    # What is not the API (the web UI, probes, the document itself) declares none.
+    assert "security" not in spec["paths"].get("/healthz", {}).get("get", {})
+    untokened = client.get("/api/v1/projects", headers={"Authorization": ""})
+    assert untokened.status_code == 401

@@ -34,6 +34,8 @@ CHECKS = [
     "response_schema_conformance",
     "unsupported_method",
     "allow_header_conformance",
+    # Each operation declares a bearer token: without one (or with a wrong one) it is a 401.
+    "ignored_auth",
 ]
 
 

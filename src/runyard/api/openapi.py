@@ -10,6 +10,8 @@ Each error status is described once, in `_ERRORS`. Two ways apply it:
   operation takes a body. It also removes FastAPI's 422 `HTTPValidationError`, which this
   server never sends: validation failures are 400 (422 on the schedule endpoints, which
   declare it) in the superset body.
+- Every API operation also declares the bearer token it needs (`security`, with the
+  `bearerAuth` scheme), so a generated client knows to send one.
 - A route declares the errors particular to it with `responses=errors(409)` (a duplicate
   name), `errors(422)` (well formed but refused), `errors(404)` (a query or body field that
   names something), from the same table.
@@ -26,6 +28,13 @@ from pydantic import BaseModel
 from runyard.api import wire
 
 API_PREFIX = "/api/v1/"
+
+BEARER_SCHEME = "bearerAuth"
+_BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A personal or workspace API token: `Authorization: Bearer <token>`",
+}
 
 # Status -> (description, headers the answer carries).
 _ERRORS: dict[int, tuple[str, dict[str, str]]] = {
@@ -89,7 +98,9 @@ def _kinds(operation: dict[str, Any]) -> list[int]:
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """`document` (FastAPI's OpenAPI output) with the error answers of every API operation
     declared, and FastAPI's undelivered 422 removed; changed in place and returned."""
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    components.setdefault("securitySchemes", {})[BEARER_SCHEME] = _BEARER
     body = _component(schemas, wire.ErrorBody)
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
@@ -98,6 +109,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 del responses["422"]
             if not path.startswith(API_PREFIX):
                 continue
+            operation["security"] = [{BEARER_SCHEME: []}]
             for status in _kinds(operation):
                 responses.setdefault(
                     str(status),
