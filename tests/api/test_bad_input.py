@@ -35,7 +35,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from runyard.api import connection_wire, sharing_wire, wire
+from runyard.api import (
+    cell_wire,
+    collection_wire,
+    connection_wire,
+    embedding_wire,
+    group_wire,
+    project_wire,
+    run_wire,
+    schedule_wire,
+    sharing_wire,
+    token_wire,
+    user_wire,
+    view_wire,
+)
 from runyard.app import Runtime
 from runyard.store import metadata
 from tests.cast import notebook, one_of_everything, postgres_details
@@ -227,33 +240,37 @@ def _notebook_text() -> str:
 
 
 VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
-    wire.CreateProjectBody: lambda ids: {"title": "A title", "description": "Words"},
-    wire.UpdateProjectBody: lambda ids: {"status": "Live", "runTimeoutSeconds": 60},
+    project_wire.CreateProjectBody: lambda ids: {"title": "A title", "description": "Words"},
+    project_wire.UpdateProjectBody: lambda ids: {"status": "Live", "runTimeoutSeconds": 60},
     # A dry run validates and answers without writing, so an accepted one changes nothing.
-    wire.RunProjectBody: lambda ids: {"dryRun": True, "inputParams": {"n": 2}},
-    wire.ScheduleIn: lambda ids: {
+    run_wire.RunProjectBody: lambda ids: {"dryRun": True, "inputParams": {"n": 2}},
+    schedule_wire.ScheduleIn: lambda ids: {
         "cadence": "DAILY",
         "timezone": "UTC",
         "daily": {"hour": 4, "minute": 30},
         "enabled": False,
     },
-    wire.SchedulePatch: lambda ids: {"enabled": False, "catchUp": "skip"},
-    wire.CreateUserBody: lambda ids: {"email": "new@example.com", "name": "New", "role": "EDITOR"},
-    wire.UpdateUserBody: lambda ids: {"name": "Renamed", "role": "MEMBER"},
-    wire.CreateTokenBody: lambda ids: {
+    schedule_wire.SchedulePatch: lambda ids: {"enabled": False, "catchUp": "skip"},
+    user_wire.CreateUserBody: lambda ids: {
+        "email": "new@example.com",
+        "name": "New",
+        "role": "EDITOR",
+    },
+    user_wire.UpdateUserBody: lambda ids: {"name": "Renamed", "role": "MEMBER"},
+    token_wire.CreateTokenBody: lambda ids: {
         "type": "WORKSPACE",
         "scopes": ["projects:read"],
         "description": "A token",
     },
-    wire.CreateGroupBody: lambda ids: {
+    group_wire.CreateGroupBody: lambda ids: {
         "name": "Group",
         "members": {"users": [{"id": ids["userId"]}]},
     },
-    wire.EditGroupBody: lambda ids: {
+    group_wire.EditGroupBody: lambda ids: {
         "name": "Renamed",
         "members": {"add": {"users": [{"id": ids["userId"]}]}},
     },
-    wire.CreateCollectionBody: lambda ids: {
+    collection_wire.CreateCollectionBody: lambda ids: {
         "name": "Collection",
         "description": "Words",
         "sharing": {
@@ -261,11 +278,11 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
             "workspace": {"members": "APP_ONLY"},
         },
     },
-    wire.EditCollectionBody: lambda ids: {
+    collection_wire.EditCollectionBody: lambda ids: {
         "name": "Renamed",
         "sharing": {"upsert": {"groups": [{"id": ids["groupId"], "access": "CAN_EDIT"}]}},
     },
-    wire.EditProjectCollectionsBody: lambda ids: {
+    collection_wire.EditProjectCollectionsBody: lambda ids: {
         "sharing": {
             "upsert": {
                 "collections": [{"collection": {"id": ids["collectionId"]}, "access": "CAN_VIEW"}]
@@ -287,23 +304,23 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
         "description": "Words",
         "sharing": {"groups": {"upsert": [{"group": {"id": ids["groupId"]}, "access": "QUERY"}]}},
     },
-    wire.CreateViewBody: lambda ids: {"name": "A view", "inputParams": {"n": 3}},
+    view_wire.CreateViewBody: lambda ids: {"name": "A view", "inputParams": {"n": 3}},
     # A presigned URL is signed, not stored: an accepted request changes nothing.
-    wire.CreatePresignedUrlBody: lambda ids: {
+    embedding_wire.CreatePresignedUrlBody: lambda ids: {
         "inputParameters": {"n": 2},
         "expiresIn": 1000,
         "displayOptions": {"theme": "dark"},
         "testMode": True,
     },
-    wire.CreateCellBody: lambda ids: {
+    cell_wire.CreateCellBody: lambda ids: {
         "projectId": ids["projectId"],
         "cellType": "CODE",
         "label": "A cell",
         "contents": {"codeCell": {"source": "x = 1"}},
         "location": {"childPosition": "LAST"},
     },
-    wire.UpdateCellBody: lambda ids: {"contents": {"codeCell": {"source": "n = 1"}}},
-    wire.RenameViewBody: lambda ids: {"name": "Renamed view"},
+    cell_wire.UpdateCellBody: lambda ids: {"contents": {"codeCell": {"source": "n = 1"}}},
+    view_wire.RenameViewBody: lambda ids: {"name": "Renamed view"},
     sharing_wire.EditUsersBody: lambda ids: {
         "sharing": {"upsert": {"users": [{"user": {"id": ids["userId"]}, "access": "CAN_VIEW"}]}}
     },
@@ -317,8 +334,8 @@ VALID_BODIES: dict[type[BaseModel], Callable[[Ids], dict[str, Any]]] = {
 
 # Models whose contract lets unknown top-level keys through, and why.
 EXTRA_KEYS_ALLOWED = {
-    wire.RunProjectBody: "Hex's RunProjectRequestBody: unknown fields are ignored, as Hex does",
-    wire.CreatePresignedUrlBody: "Hex's createPresignedUrl body allows extra properties",
+    run_wire.RunProjectBody: "Hex's RunProjectRequestBody: unknown fields are ignored, as Hex does",
+    embedding_wire.CreatePresignedUrlBody: "Hex's createPresignedUrl body allows extra properties",
 }
 
 
@@ -344,72 +361,92 @@ def _with(model: type[BaseModel], **changes: Any) -> Callable[[Ids], dict[str, A
 # Cases the annotations cannot derive: nested fields, rules the services enforce, and
 # values that are well typed but wrong. Top-level fields are covered by `bad_values`.
 NESTED_CASES: dict[type[BaseModel], list[Case]] = {
-    wire.UpdateProjectBody: [
+    project_wire.UpdateProjectBody: [
         Case(
-            "zero timeout", _with(wire.UpdateProjectBody, runTimeoutSeconds=0), "runTimeoutSeconds"
+            "zero timeout",
+            _with(project_wire.UpdateProjectBody, runTimeoutSeconds=0),
+            "runTimeoutSeconds",
         ),
-        Case("status a list", _with(wire.UpdateProjectBody, status=["Live"]), "status"),
+        Case("status a list", _with(project_wire.UpdateProjectBody, status=["Live"]), "status"),
         Case(
             "memory limit too small",
-            _with(wire.UpdateProjectBody, memoryLimitMb=10),
+            _with(project_wire.UpdateProjectBody, memoryLimitMb=10),
             "memoryLimitMb",
         ),
         Case(
             "NaN timeout",
-            _with(wire.UpdateProjectBody, runTimeoutSeconds=float("nan")),
+            _with(project_wire.UpdateProjectBody, runTimeoutSeconds=float("nan")),
             "runTimeoutSeconds",
         ),
     ],
-    wire.RunProjectBody: [
+    run_wire.RunProjectBody: [
         Case(
             "input of the wrong type",
-            _with(wire.RunProjectBody, inputParams={"n": "ten"}),
+            _with(run_wire.RunProjectBody, inputParams={"n": "ten"}),
             "inputParams.n",
         ),
         Case(
-            "unknown input", _with(wire.RunProjectBody, inputParams={"nope": 1}), "inputParams.nope"
+            "unknown input",
+            _with(run_wire.RunProjectBody, inputParams={"nope": 1}),
+            "inputParams.nope",
         ),
         # Not dry runs: a refused one writes nothing, an accepted one would show in the tables.
         Case(
             "NaN input",
-            _with(wire.RunProjectBody, dryRun=False, inputParams={"ratio": float("nan")}),
+            _with(run_wire.RunProjectBody, dryRun=False, inputParams={"ratio": float("nan")}),
             "inputParams.ratio",
         ),
         Case(
             "infinite input",
-            _with(wire.RunProjectBody, dryRun=False, inputParams={"ratio": float("inf")}),
+            _with(run_wire.RunProjectBody, dryRun=False, inputParams={"ratio": float("inf")}),
             "inputParams.ratio",
         ),
         Case(
             "lone surrogate in an input",
-            _with(wire.RunProjectBody, dryRun=False, inputParams={"label": "a\ud800b"}),
+            _with(run_wire.RunProjectBody, dryRun=False, inputParams={"label": "a\ud800b"}),
             "inputParams",
         ),
         Case(
             "NUL in an input",
-            _with(wire.RunProjectBody, dryRun=False, inputParams={"label": "a\x00b"}),
+            _with(run_wire.RunProjectBody, dryRun=False, inputParams={"label": "a\x00b"}),
             "inputParams",
         ),
         Case(
             "unknown notification type",
-            _with(wire.RunProjectBody, notifications=[{"type": "SOMETIMES"}]),
+            _with(run_wire.RunProjectBody, notifications=[{"type": "SOMETIMES"}]),
             "notifications.0.type",
         ),
     ],
-    wire.ScheduleIn: [
-        Case("hour 24", _with(wire.ScheduleIn, daily={"hour": 24, "minute": 0}), "daily.hour"),
-        Case("minute 60", _with(wire.ScheduleIn, daily={"hour": 1, "minute": 60}), "daily.minute"),
+    schedule_wire.ScheduleIn: [
         Case(
-            "hour in words",
-            _with(wire.ScheduleIn, daily={"hour": "noon", "minute": 0}),
+            "hour 24",
+            _with(schedule_wire.ScheduleIn, daily={"hour": 24, "minute": 0}),
             "daily.hour",
         ),
-        Case("unknown zone", _with(wire.ScheduleIn, timezone="Mars/Olympus_Mons"), "timezone"),
-        Case("cadence without its object", _with(wire.ScheduleIn, cadence="WEEKLY"), "weekly"),
+        Case(
+            "minute 60",
+            _with(schedule_wire.ScheduleIn, daily={"hour": 1, "minute": 60}),
+            "daily.minute",
+        ),
+        Case(
+            "hour in words",
+            _with(schedule_wire.ScheduleIn, daily={"hour": "noon", "minute": 0}),
+            "daily.hour",
+        ),
+        Case(
+            "unknown zone",
+            _with(schedule_wire.ScheduleIn, timezone="Mars/Olympus_Mons"),
+            "timezone",
+        ),
+        Case(
+            "cadence without its object",
+            _with(schedule_wire.ScheduleIn, cadence="WEEKLY"),
+            "weekly",
+        ),
         Case(
             "unknown weekday",
             _with(
-                wire.ScheduleIn,
+                schedule_wire.ScheduleIn,
                 cadence="WEEKLY",
                 daily=None,
                 weekly={"dayOfWeek": "FUNDAY", "hour": 1, "minute": 0},
@@ -418,217 +455,256 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
         ),
         Case(
             "bad cron",
-            _with(wire.ScheduleIn, cadence="CUSTOM", daily=None, custom={"cron": "every tuesday"}),
+            _with(
+                schedule_wire.ScheduleIn,
+                cadence="CUSTOM",
+                daily=None,
+                custom={"cron": "every tuesday"},
+            ),
             "custom.cron",
         ),
         # The schedule service prefixes its parameter issues with a second "inputParams: "
         # ("inputParams: inputParams.nope: no such input parameter"); the field is named.
-        Case("unknown input", _with(wire.ScheduleIn, inputParams={"nope": 1}), "inputParams"),
+        Case(
+            "unknown input", _with(schedule_wire.ScheduleIn, inputParams={"nope": 1}), "inputParams"
+        ),
         Case(
             "input of the wrong type",
-            _with(wire.ScheduleIn, inputParams={"n": "ten"}),
+            _with(schedule_wire.ScheduleIn, inputParams={"n": "ten"}),
             "inputParams",
         ),
         Case(
             "unknown key in the cadence",
-            _with(wire.ScheduleIn, daily={"hour": 1, "minute": 0, "second": 5}),
+            _with(schedule_wire.ScheduleIn, daily={"hour": 1, "minute": 0, "second": 5}),
             "daily.second",
         ),
         Case(
             "unknown notification type",
-            _with(wire.ScheduleIn, notifications=[{"type": "SOMETIMES"}]),
+            _with(schedule_wire.ScheduleIn, notifications=[{"type": "SOMETIMES"}]),
             "notifications.0.type",
         ),
         # This app has no SMTP server: refused for that before the user is looked up.
         Case(
             "user to notify without an SMTP server",
             _with(
-                wire.ScheduleIn,
+                schedule_wire.ScheduleIn,
                 notifications=[{"type": "FAILURE", "userIds": [str(uuid.UUID(int=1))]}],
             ),
             "notifications[0].userIds",
         ),
     ],
-    wire.SchedulePatch: [
+    schedule_wire.SchedulePatch: [
         Case(
             "lone surrogate in an input",
-            _with(wire.SchedulePatch, inputParams={"label": "a\ud800b"}),
+            _with(schedule_wire.SchedulePatch, inputParams={"label": "a\ud800b"}),
             "inputParams",
         ),
         Case(
             "NaN input",
-            _with(wire.SchedulePatch, inputParams={"ratio": float("nan")}),
+            _with(schedule_wire.SchedulePatch, inputParams={"ratio": float("nan")}),
             "inputParams",
         ),
         Case(
-            "sub-object without cadence", _with(wire.SchedulePatch, hourly={"minute": 5}), "cadence"
+            "sub-object without cadence",
+            _with(schedule_wire.SchedulePatch, hourly={"minute": 5}),
+            "cadence",
         ),
-        Case("cadence without its object", _with(wire.SchedulePatch, cadence="MONTHLY"), "monthly"),
-        Case("unknown zone", _with(wire.SchedulePatch, timezone="Nowhere/Land"), "timezone"),
-        Case("unknown input", _with(wire.SchedulePatch, inputParams={"nope": 1}), "inputParams"),
+        Case(
+            "cadence without its object",
+            _with(schedule_wire.SchedulePatch, cadence="MONTHLY"),
+            "monthly",
+        ),
+        Case(
+            "unknown zone", _with(schedule_wire.SchedulePatch, timezone="Nowhere/Land"), "timezone"
+        ),
+        Case(
+            "unknown input",
+            _with(schedule_wire.SchedulePatch, inputParams={"nope": 1}),
+            "inputParams",
+        ),
         Case(
             "Slack channel without a Slack token",
-            _with(wire.SchedulePatch, notifications=[{"type": "ALL", "slackChannelIds": ["C1"]}]),
+            _with(
+                schedule_wire.SchedulePatch,
+                notifications=[{"type": "ALL", "slackChannelIds": ["C1"]}],
+            ),
             "notifications[0].slackChannelIds",
         ),
     ],
-    wire.CreateViewBody: [
-        Case("unknown input", _with(wire.CreateViewBody, inputParams={"nope": 1}), "inputParams"),
+    view_wire.CreateViewBody: [
+        Case(
+            "unknown input", _with(view_wire.CreateViewBody, inputParams={"nope": 1}), "inputParams"
+        ),
         Case(
             "input of the wrong type",
-            _with(wire.CreateViewBody, inputParams={"n": "ten"}),
+            _with(view_wire.CreateViewBody, inputParams={"n": "ten"}),
             "inputParams.n",
         ),
     ],
-    wire.CreatePresignedUrlBody: [
+    embedding_wire.CreatePresignedUrlBody: [
         Case(
             "input of the wrong type",
-            _with(wire.CreatePresignedUrlBody, inputParameters={"n": "ten"}),
+            _with(embedding_wire.CreatePresignedUrlBody, inputParameters={"n": "ten"}),
             None,
         ),
         Case(
             "unknown theme",
-            _with(wire.CreatePresignedUrlBody, displayOptions={"theme": "neon"}),
+            _with(embedding_wire.CreatePresignedUrlBody, displayOptions={"theme": "neon"}),
             "displayOptions.theme",
         ),
-        Case("unknown scope", _with(wire.CreatePresignedUrlBody, scope=["PRINT"]), "scope.0"),
+        Case(
+            "unknown scope",
+            _with(embedding_wire.CreatePresignedUrlBody, scope=["PRINT"]),
+            "scope.0",
+        ),
     ],
-    wire.CreateCellBody: [
+    cell_wire.CreateCellBody: [
         Case(
             "contents of another type",
-            _with(wire.CreateCellBody, contents={"markdownCell": {"source": "x"}}),
+            _with(cell_wire.CreateCellBody, contents={"markdownCell": {"source": "x"}}),
             "contents",
         ),
         Case(
             "SQL without a connection",
             _with(
-                wire.CreateCellBody, cellType="SQL", contents={"sqlCell": {"source": "select 1"}}
+                cell_wire.CreateCellBody,
+                cellType="SQL",
+                contents={"sqlCell": {"source": "select 1"}},
             ),
             "contents.sqlCell.dataConnectionId",
         ),
         Case(
             "after a cell of no draft",
-            _with(wire.CreateCellBody, location={"insertAfterCellId": str(uuid.UUID(int=7))}),
+            _with(cell_wire.CreateCellBody, location={"insertAfterCellId": str(uuid.UUID(int=7))}),
             "location.insertAfterCellId",
         ),
         Case(
             "inside a parent cell",
-            _with(wire.CreateCellBody, location={"parentCellId": str(uuid.UUID(int=7))}),
+            _with(cell_wire.CreateCellBody, location={"parentCellId": str(uuid.UUID(int=7))}),
             "location.parentCellId",
         ),
     ],
-    wire.UpdateCellBody: [
+    cell_wire.UpdateCellBody: [
         Case(
             "contents of another type",
-            _with(wire.UpdateCellBody, contents={"markdownCell": {"source": "x"}}),
+            _with(cell_wire.UpdateCellBody, contents={"markdownCell": {"source": "x"}}),
             "contents.markdownCell",
         ),
         Case(
             "a connection on a code cell",
-            _with(wire.UpdateCellBody, dataConnectionId="x"),
+            _with(cell_wire.UpdateCellBody, dataConnectionId="x"),
             "dataConnectionId",
         ),
     ],
-    wire.CreateUserBody: [
-        Case("not an email", _with(wire.CreateUserBody, email="not-an-email"), "email"),
+    user_wire.CreateUserBody: [
+        Case("not an email", _with(user_wire.CreateUserBody, email="not-an-email"), "email"),
     ],
-    wire.UpdateUserBody: [
-        Case("role null", _with(wire.UpdateUserBody, role=None), "role"),
+    user_wire.UpdateUserBody: [
+        Case("role null", _with(user_wire.UpdateUserBody, role=None), "role"),
     ],
-    wire.CreateTokenBody: [
-        Case("unknown scope", _with(wire.CreateTokenBody, scopes=["projects:fly"]), "scopes"),
-        Case("scopes not strings", _with(wire.CreateTokenBody, scopes=[{"a": 1}]), "scopes.0"),
+    token_wire.CreateTokenBody: [
+        Case("unknown scope", _with(token_wire.CreateTokenBody, scopes=["projects:fly"]), "scopes"),
+        Case(
+            "scopes not strings", _with(token_wire.CreateTokenBody, scopes=[{"a": 1}]), "scopes.0"
+        ),
         Case(
             "expiry in the past",
-            _with(wire.CreateTokenBody, expiresAt="2001-01-01T00:00:00Z"),
+            _with(token_wire.CreateTokenBody, expiresAt="2001-01-01T00:00:00Z"),
             "expiresAt",
         ),
         Case(
             "personal token with scopes",
-            _with(wire.CreateTokenBody, type="PERSONAL"),
+            _with(token_wire.CreateTokenBody, type="PERSONAL"),
             "scopes",
         ),
         Case(
             "personal token that never expires",
-            _with(wire.CreateTokenBody, type="PERSONAL", scopes=[], expiresAt=None),
+            _with(token_wire.CreateTokenBody, type="PERSONAL", scopes=[], expiresAt=None),
             "expiresAt",
         ),
         Case(
             "personal token beyond the longest lifetime",
             _with(
-                wire.CreateTokenBody, type="PERSONAL", scopes=[], expiresAt="2999-01-01T00:00:00Z"
+                token_wire.CreateTokenBody,
+                type="PERSONAL",
+                scopes=[],
+                expiresAt="2999-01-01T00:00:00Z",
             ),
             "expiresAt",
         ),
         Case(
             "workspace token for a user",
-            _with(wire.CreateTokenBody, userId=lambda ids: ids["userId"]),
+            _with(token_wire.CreateTokenBody, userId=lambda ids: ids["userId"]),
             "userId",
         ),
     ],
-    wire.CreateGroupBody: [
+    group_wire.CreateGroupBody: [
         Case(
             "member id malformed",
-            _with(wire.CreateGroupBody, members={"users": [{"id": "nope"}]}),
+            _with(group_wire.CreateGroupBody, members={"users": [{"id": "nope"}]}),
             "members.users.0.id",
         ),
-        Case("members a list", _with(wire.CreateGroupBody, members=[{"id": "nope"}]), "members"),
+        Case(
+            "members a list", _with(group_wire.CreateGroupBody, members=[{"id": "nope"}]), "members"
+        ),
         Case(
             "member without id",
-            _with(wire.CreateGroupBody, members={"users": [{}]}),
+            _with(group_wire.CreateGroupBody, members={"users": [{}]}),
             "members.users.0.id",
         ),
     ],
-    wire.EditGroupBody: [
+    group_wire.EditGroupBody: [
         Case(
             "member to add malformed",
-            _with(wire.EditGroupBody, members={"add": {"users": [{"id": "nope"}]}}),
+            _with(group_wire.EditGroupBody, members={"add": {"users": [{"id": "nope"}]}}),
             "members.add.users.0.id",
         ),
         Case(
             "member to remove malformed",
-            _with(wire.EditGroupBody, members={"remove": {"users": [{"id": 7}]}}),
+            _with(group_wire.EditGroupBody, members={"remove": {"users": [{"id": 7}]}}),
             "members.remove.users.0.id",
         ),
         Case(
             "unknown member key",
-            _with(wire.EditGroupBody, members={"replace": []}),
+            _with(group_wire.EditGroupBody, members={"replace": []}),
             "members.replace",
         ),
     ],
-    wire.CreateCollectionBody: [
+    collection_wire.CreateCollectionBody: [
         Case(
             "unknown user access",
             _with(
-                wire.CreateCollectionBody,
+                collection_wire.CreateCollectionBody,
                 sharing=lambda ids: {"users": [{"id": ids["userId"], "access": "OWNER"}]},
             ),
             "sharing.users.0.access",
         ),
         Case(
             "unknown workspace access",
-            _with(wire.CreateCollectionBody, sharing={"workspace": {"members": "EVERYONE"}}),
+            _with(
+                collection_wire.CreateCollectionBody, sharing={"workspace": {"members": "EVERYONE"}}
+            ),
             "sharing.workspace.members",
         ),
         Case(
             "group id malformed",
             _with(
-                wire.CreateCollectionBody,
+                collection_wire.CreateCollectionBody,
                 sharing={"groups": [{"id": "nope", "access": "CAN_VIEW"}]},
             ),
             "sharing.groups.0.id",
         ),
     ],
-    wire.EditCollectionBody: [
+    collection_wire.EditCollectionBody: [
         Case(
             "sharing without upsert",
-            _with(wire.EditCollectionBody, sharing={"users": []}),
+            _with(collection_wire.EditCollectionBody, sharing={"users": []}),
             "sharing",
         ),
         Case(
             "unknown group access",
             _with(
-                wire.EditCollectionBody,
+                collection_wire.EditCollectionBody,
                 sharing=lambda ids: {
                     "upsert": {"groups": [{"id": ids["groupId"], "access": "OWNER"}]}
                 },
@@ -636,11 +712,11 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
             "sharing.upsert.groups.0.access",
         ),
     ],
-    wire.EditProjectCollectionsBody: [
+    collection_wire.EditProjectCollectionsBody: [
         Case(
             "unknown access",
             _with(
-                wire.EditProjectCollectionsBody,
+                collection_wire.EditProjectCollectionsBody,
                 sharing=lambda ids: {
                     "upsert": {
                         "collections": [
@@ -654,7 +730,7 @@ NESTED_CASES: dict[type[BaseModel], list[Case]] = {
         Case(
             "collection id malformed",
             _with(
-                wire.EditProjectCollectionsBody,
+                collection_wire.EditProjectCollectionsBody,
                 sharing={
                     "upsert": {
                         "collections": [{"collection": {"id": "nope"}, "access": "CAN_VIEW"}]

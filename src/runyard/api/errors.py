@@ -18,8 +18,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from runyard.api.error_wire import InvalidParamBody
 from runyard.api.tracing import current_trace_id
-from runyard.api.wire import InvalidParamBody
 from runyard.errors import (
     BadRequest,
     Conflict,

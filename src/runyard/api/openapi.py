@@ -1,5 +1,5 @@
 """What `/openapi.json` says of each operation's error answers: the codes it really answers
-and the body it sends with them (Hex's superset error body, `wire.ErrorBody`).
+and the body it sends with them (Hex's superset error body, `error_wire.ErrorBody`).
 
 Each error status is described once, in `_ERRORS`. Two ways apply it:
 
@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from runyard.api import wire
+from runyard.api import error_wire
 
 API_PREFIX = "/api/v1/"
 
@@ -67,7 +67,7 @@ _ERRORS: dict[int, tuple[str, dict[str, str]]] = {
 ANY_TOKEN: dict[str, Any] = {"x-runyard-any-token": True}
 
 
-def errors(*statuses: int, model: type[BaseModel] = wire.ErrorBody) -> dict[int | str, Any]:
+def errors(*statuses: int, model: type[BaseModel] = error_wire.ErrorBody) -> dict[int | str, Any]:
     """A route's `responses=` for these error statuses, with the body each is sent with."""
     return {status: {"model": model, **_described(status)} for status in statuses}
 
@@ -101,7 +101,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     components.setdefault("securitySchemes", {})[BEARER_SCHEME] = _BEARER
-    body = _component(schemas, wire.ErrorBody)
+    body = _component(schemas, error_wire.ErrorBody)
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from runyard.api.wire import Project, StrictWire, Wire
+from runyard.api.project_wire import Project
+from runyard.api.wire import StrictWire, Wire
 from runyard.domain.access import AccessLevel
 
 

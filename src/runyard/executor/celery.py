@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 EXECUTE_RUN_TASK = "runyard.execute_run"
 CANCEL_RUN_COMMAND = "runyard_cancel_run"
 
-# A project may set its own run timeout, up to a week (api/wire.py caps runTimeoutSeconds).
+# A project may set its own run timeout, up to a week (api/project_wire.py caps runTimeoutSeconds).
 LONGEST_PROJECT_RUN_SECONDS = 7 * 24 * 3600.0
 # Kernel start-up, the polite shutdown and saving the artifacts come on top of the timeout.
 _RUN_OVERHEAD_SECONDS = 3600.0

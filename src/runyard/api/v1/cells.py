@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from runyard.api import wire
+from runyard.api import cell_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import errors
 from runyard.domain.permissions import Action
@@ -17,9 +17,9 @@ from runyard.services.cells import Cell, NewCell
 router = APIRouter(tags=["cells"])
 
 
-def cell_out(cell: Cell) -> wire.CellOut:
-    code = wire.CodeCellContents(source=cell.source)
-    return wire.CellOut(
+def cell_out(cell: Cell) -> cell_wire.CellOut:
+    code = cell_wire.CodeCellContents(source=cell.source)
+    return cell_wire.CellOut(
         id=cell.id,
         # The API id is derived from the nbformat cell id, which publishing keeps: the same
         # in the draft and in every version.
@@ -28,9 +28,11 @@ def cell_out(cell: Cell) -> wire.CellOut:
         label=cell.label,
         dataConnectionId=cell.data_connection_id,
         projectId=cell.project_id,
-        contents=wire.CellContents(
+        contents=cell_wire.CellContents(
             codeCell=code if cell.cell_type == "CODE" else None,
-            sqlCell=wire.SqlCellContents(source=cell.source, outputDataframe=cell.output_dataframe)
+            sqlCell=cell_wire.SqlCellContents(
+                source=cell.source, outputDataframe=cell.output_dataframe
+            )
             if cell.cell_type == "SQL"
             else None,
             markdownCell=code if cell.cell_type in ("MARKDOWN", "TEXT") else None,
@@ -38,7 +40,7 @@ def cell_out(cell: Cell) -> wire.CellOut:
     )
 
 
-@router.get("/cells", response_model=wire.CellList, summary="ListCells", responses=errors(404))
+@router.get("/cells", response_model=cell_wire.CellList, summary="ListCells", responses=errors(404))
 def list_cells(
     projectId: uuid.UUID,
     actor: ActorDep,
@@ -46,23 +48,25 @@ def list_cells(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     after: str | None = None,
     before: str | None = None,
-) -> wire.CellList:
+) -> cell_wire.CellList:
     page = services.cells.list(actor, str(projectId), after=after, before=before, limit=limit)
-    return wire.CellList(
+    return cell_wire.CellList(
         values=[cell_out(cell) for cell in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
 
 
-@router.get("/cells/{cellId}", response_model=wire.CellOut, summary="GetCell")
-def get_cell(cellId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.CellOut:
+@router.get("/cells/{cellId}", response_model=cell_wire.CellOut, summary="GetCell")
+def get_cell(cellId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> cell_wire.CellOut:
     return cell_out(services.cells.get(actor, str(cellId)))
 
 
 @router.post(
-    "/cells", response_model=wire.CellOut, summary="CreateCell", responses=errors(404, 422)
+    "/cells", response_model=cell_wire.CellOut, summary="CreateCell", responses=errors(404, 422)
 )
-def create_cell(body: wire.CreateCellBody, actor: ActorDep, services: ServicesDep) -> wire.CellOut:
+def create_cell(
+    body: cell_wire.CreateCellBody, actor: ActorDep, services: ServicesDep
+) -> cell_wire.CellOut:
     """Append a cell to the draft, or place it after `location.insertAfterCellId` (or first,
     with `childPosition: FIRST`). Answers 200, as Hex does."""
     contents = body.contents
@@ -72,7 +76,7 @@ def create_cell(body: wire.CreateCellBody, actor: ActorDep, services: ServicesDe
         raise InvalidField(
             field_name="contents", reason=f"a {body.cellType} cell takes exactly {wanted}"
         )
-    location = body.location or wire.CellLocation()
+    location = body.location or cell_wire.CellLocation()
     if location.parentCellId is not None:
         raise InvalidField(
             field_name="location.parentCellId",
@@ -93,11 +97,11 @@ def create_cell(body: wire.CreateCellBody, actor: ActorDep, services: ServicesDe
 
 
 @router.patch(
-    "/cells/{cellId}", response_model=wire.CellOut, summary="UpdateCell", responses=errors(422)
+    "/cells/{cellId}", response_model=cell_wire.CellOut, summary="UpdateCell", responses=errors(422)
 )
 def update_cell(
-    cellId: uuid.UUID, body: wire.UpdateCellBody, actor: ActorDep, services: ServicesDep
-) -> wire.CellOut:
+    cellId: uuid.UUID, body: cell_wire.UpdateCellBody, actor: ActorDep, services: ServicesDep
+) -> cell_wire.CellOut:
     changes: dict[str, Any] = {}
     if "dataConnectionId" in body.model_fields_set:
         changes["data_connection_id"] = body.dataConnectionId
@@ -122,21 +126,25 @@ def update_cell(
     return cell_out(services.cells.update(actor, str(cellId), changes))
 
 
-@router.delete("/cells/{cellId}", response_model=wire.DeletedCell, summary="DeleteCell")
-def delete_cell(cellId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.DeletedCell:
+@router.delete("/cells/{cellId}", response_model=cell_wire.DeletedCell, summary="DeleteCell")
+def delete_cell(cellId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> cell_wire.DeletedCell:
     services.cells.delete(actor, str(cellId))
-    return wire.DeletedCell(cellId=str(cellId))
+    return cell_wire.DeletedCell(cellId=str(cellId))
 
 
-@router.get("/cells/{cellId}/output", response_model=wire.CellOutputOut, summary="GetCellOutput")
+@router.get(
+    "/cells/{cellId}/output", response_model=cell_wire.CellOutputOut, summary="GetCellOutput"
+)
 def get_cell_output(
     cellId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.CellOutputOut:
+) -> cell_wire.CellOutputOut:
     """The cell's table (or error) in the project's latest finished run that executed it."""
     found = services.cells.output(actor, str(cellId))
-    return wire.CellOutputOut(
+    return cell_wire.CellOutputOut(
         projectId=found.project_id,
         runId=found.run_id,
-        cell=wire.CellRef(id=found.cell.id, staticId=found.cell.id, cellType=found.cell.cell_type),
+        cell=cell_wire.CellRef(
+            id=found.cell.id, staticId=found.cell.id, cellType=found.cell.cell_type
+        ),
         result=found.result,
     )

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from runyard.api import wire
+from runyard.api import embedding_wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.services.embedding import EmbedRequest
 
@@ -15,15 +15,15 @@ router = APIRouter(tags=["embedding"])
 
 @router.post(
     "/embedding/createPresignedUrl/{projectId}",
-    response_model=wire.PresignedUrl,
+    response_model=embedding_wire.PresignedUrl,
     summary="CreatePresignedUrl",
 )
 def create_presigned_url(
     projectId: uuid.UUID,
     actor: ActorDep,
     services: ServicesDep,
-    body: wire.CreatePresignedUrlBody,
-) -> wire.PresignedUrl:
+    body: embedding_wire.CreatePresignedUrlBody,
+) -> embedding_wire.PresignedUrl:
     """200 `{url}`: the published app, read-only, for anyone holding the URL until
     `expiresIn` milliseconds from now (default 15 000, at most 300 000)."""
     display = body.displayOptions.model_dump(exclude_none=True) if body.displayOptions else {}
@@ -34,4 +34,6 @@ def create_presigned_url(
         scope=tuple(body.scope or ()),
         test_mode=body.testMode,
     )
-    return wire.PresignedUrl(url=services.embedding.presigned_url(actor, str(projectId), request))
+    return embedding_wire.PresignedUrl(
+        url=services.embedding.presigned_url(actor, str(projectId), request)
+    )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from runyard.api import wire
+from runyard.api import group_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import errors
 from runyard.store.groups import GroupRow
@@ -19,8 +19,10 @@ router = APIRouter(tags=["groups"])
 _PREFIXES = ("/groups", "/workspace/groups")
 
 
-def group_out(row: GroupRow) -> wire.Group:
-    return wire.Group(id=row.id, name=row.name, createdAt=wire.format_ts(row.created_at) or "")
+def group_out(row: GroupRow) -> group_wire.Group:
+    return group_wire.Group(
+        id=row.id, name=row.name, createdAt=wire.format_ts(row.created_at) or ""
+    )
 
 
 def list_groups(
@@ -31,7 +33,7 @@ def list_groups(
     before: str | None = None,
     sortBy: Literal["CREATED_AT", "NAME"] = "CREATED_AT",
     sortDirection: Literal["DESC", "ASC"] | None = None,
-) -> wire.GroupList:
+) -> group_wire.GroupList:
     # Hex does not say; newest first by creation date, A to Z by name.
     direction = sortDirection or ("ASC" if sortBy == "NAME" else "DESC")
     page = services.groups.list(
@@ -42,31 +44,33 @@ def list_groups(
         before=before,
         limit=limit,
     )
-    return wire.GroupList(
+    return group_wire.GroupList(
         values=[group_out(row) for row in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
 
 
-def get_group(groupId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.Group:
+def get_group(groupId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> group_wire.Group:
     return group_out(services.groups.get(actor, str(groupId)))
 
 
 def create_group(
-    body: wire.CreateGroupBody, actor: ActorDep, services: ServicesDep
-) -> wire.CreatedGroup:
+    body: group_wire.CreateGroupBody, actor: ActorDep, services: ServicesDep
+) -> group_wire.CreatedGroup:
     members = [str(user.id) for user in body.members.users] if body.members else []
     created = services.groups.create(actor, body.name, members)
-    return wire.CreatedGroup(
+    return group_wire.CreatedGroup(
         id=created.row.id,
         name=created.row.name,
-        members=wire.GroupMembersOut(users=[wire.IdRef(id=i) for i in created.member_ids]),
+        members=group_wire.GroupMembersOut(
+            users=[group_wire.IdRef(id=i) for i in created.member_ids]
+        ),
     )
 
 
 def edit_group(
-    groupId: uuid.UUID, body: wire.EditGroupBody, actor: ActorDep, services: ServicesDep
-) -> wire.Group:
+    groupId: uuid.UUID, body: group_wire.EditGroupBody, actor: ActorDep, services: ServicesDep
+) -> group_wire.Group:
     add: list[str] = []
     remove: list[str] = []
     if body.members is not None:
@@ -87,29 +91,31 @@ def delete_group(groupId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> 
 
 def list_members(
     groupId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.GroupMemberList:
+) -> group_wire.GroupMemberList:
     members = services.groups.members(actor, str(groupId))
-    return wire.GroupMemberList(
-        users=[wire.GroupMember(id=m.id, email=m.email, name=m.name) for m in members]
+    return group_wire.GroupMemberList(
+        users=[group_wire.GroupMember(id=m.id, email=m.email, name=m.name) for m in members]
     )
 
 
 for _prefix in _PREFIXES:
     _alias = "" if _prefix == "/groups" else " (alias of /groups)"
-    router.get(_prefix, response_model=wire.GroupList, summary=f"ListGroups{_alias}")(list_groups)
+    router.get(_prefix, response_model=group_wire.GroupList, summary=f"ListGroups{_alias}")(
+        list_groups
+    )
     router.post(
         _prefix,
         status_code=201,
-        response_model=wire.CreatedGroup,
+        response_model=group_wire.CreatedGroup,
         summary=f"CreateGroup{_alias}",
         responses=errors(409),
     )(create_group)
-    router.get(f"{_prefix}/{{groupId}}", response_model=wire.Group, summary=f"GetGroup{_alias}")(
-        get_group
-    )
+    router.get(
+        f"{_prefix}/{{groupId}}", response_model=group_wire.Group, summary=f"GetGroup{_alias}"
+    )(get_group)
     router.patch(
         f"{_prefix}/{{groupId}}",
-        response_model=wire.Group,
+        response_model=group_wire.Group,
         summary=f"EditGroup{_alias}",
         responses=errors(409),
     )(edit_group)
@@ -121,6 +127,6 @@ for _prefix in _PREFIXES:
     )(delete_group)
     router.get(
         f"{_prefix}/{{groupId}}/members",
-        response_model=wire.GroupMemberList,
+        response_model=group_wire.GroupMemberList,
         summary=f"List a group's members (Runyard extension){_alias}",
     )(list_members)

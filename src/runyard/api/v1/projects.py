@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from runyard.api import wire
+from runyard.api import project_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
 from runyard.api.openapi import errors
 from runyard.api.uploads import read_body, read_notebook_upload
@@ -36,8 +36,8 @@ NOTEBOOK_BODY = {
 }
 
 
-def parameter_out(spec: ParameterSpec) -> wire.ParameterOut:
-    return wire.ParameterOut(
+def parameter_out(spec: ParameterSpec) -> project_wire.ParameterOut:
+    return project_wire.ParameterOut(
         name=spec.name,
         dataType=str(spec.data_type),
         inputCellType=spec.input_cell_type,
@@ -47,24 +47,30 @@ def parameter_out(spec: ParameterSpec) -> wire.ParameterOut:
     )
 
 
-def sharing_out(sharing: ProjectSharing) -> wire.ProjectSharingOut:
+def sharing_out(sharing: ProjectSharing) -> project_wire.ProjectSharingOut:
     grants = sharing.grants
-    return wire.ProjectSharingOut(
+    return project_wire.ProjectSharingOut(
         users=[
-            wire.UserSharing(user=wire.Email(email=email), access=AccessLevel(access))
+            project_wire.UserSharing(
+                user=project_wire.Email(email=email), access=AccessLevel(access)
+            )
             for _, email, access in grants.users
         ],
         collections=[
-            wire.CollectionAccessOut(collection=wire.Named(name=name), access=AccessLevel(access))
+            project_wire.CollectionAccessOut(
+                collection=project_wire.Named(name=name), access=AccessLevel(access)
+            )
             for _, name, access in grants.collections
         ],
         groups=[
-            wire.GroupSharing(group=wire.Named(name=name), access=AccessLevel(access))
+            project_wire.GroupSharing(
+                group=project_wire.Named(name=name), access=AccessLevel(access)
+            )
             for _, name, access in grants.groups
         ],
-        workspace=wire.Access(access=sharing.workspace),
-        publicWeb=wire.Access(access=AccessLevel.NONE),
-        support=wire.Access(access=AccessLevel.NONE),
+        workspace=project_wire.Access(access=sharing.workspace),
+        publicWeb=project_wire.Access(access=AccessLevel.NONE),
+        support=project_wire.Access(access=AccessLevel.NONE),
     )
 
 
@@ -72,19 +78,19 @@ def project_out(
     view: ProjectView,
     schedules: list[ScheduleView] | None = None,
     sharing: ProjectSharing | None = None,
-) -> wire.Project:
+) -> project_wire.Project:
     row = view.row
-    return wire.Project(
+    return project_wire.Project(
         id=row.id,
         title=row.title,
         description=row.description,
         type="COMPONENT" if row.type == "COMPONENT" else "PROJECT",
-        creator=wire.Email(email=view.creator_email),
-        owner=wire.Email(email=view.owner_email),
-        status=wire.Named(name=row.status_label) if row.status_label else None,
+        creator=project_wire.Email(email=view.creator_email),
+        owner=project_wire.Email(email=view.owner_email),
+        status=project_wire.Named(name=row.status_label) if row.status_label else None,
         categories=[],
-        reviews=wire.Reviews(required=False),
-        analytics=wire.Analytics(
+        reviews=project_wire.Reviews(required=False),
+        analytics=project_wire.Analytics(
             publishedResultsUpdatedAt=wire.format_ts(row.published_results_updated_at)
         ),
         lastEditedAt=wire.format_ts(row.last_edited_at) or "",
@@ -107,7 +113,7 @@ def full_project(
     project_id: str,
     include_sharing: bool,
     for_action: Action = Action.READ_PROJECTS,
-) -> wire.Project:
+) -> project_wire.Project:
     """The project as GetProject answers it, with its schedules and, if asked, its sharing.
     `for_action` is the action whose answer this is (see ProjectService.get)."""
     view = services.projects.get(actor, project_id, for_action)
@@ -117,8 +123,8 @@ def full_project(
     return project_out(view, services.schedules.list(actor, project_id, for_action), sharing)
 
 
-def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:
-    return wire.PublishedVersionOut(
+def version_out(version: PublishedVersion) -> project_wire.PublishedVersionOut:
+    return project_wire.PublishedVersionOut(
         projectId=version.project_id,
         version=version.version,
         publishedAt=wire.format_ts(version.published_at) or "",
@@ -127,7 +133,10 @@ def version_out(version: PublishedVersion) -> wire.PublishedVersionOut:
 
 
 @router.get(
-    "/projects", response_model=wire.ProjectList, summary="ListProjects", responses=errors(404)
+    "/projects",
+    response_model=project_wire.ProjectList,
+    summary="ListProjects",
+    responses=errors(404),
 )
 def list_projects(
     actor: ActorDep,
@@ -148,7 +157,7 @@ def list_projects(
     before: str | None = None,
     sortBy: Literal["CREATED_AT", "LAST_EDITED_AT", "LAST_PUBLISHED_AT"] = "CREATED_AT",
     sortDirection: Literal["DESC", "ASC"] = "DESC",
-) -> wire.ProjectList:
+) -> project_wire.ProjectList:
     flt = ProjectFilter(
         include_archived=includeArchived,
         include_trashed=includeTrashed,
@@ -171,7 +180,7 @@ def list_projects(
         limit=limit,
     )
     schedules = services.schedules.of_projects(actor, [v.row.id for v in page.values])
-    return wire.ProjectList(
+    return project_wire.ProjectList(
         values=[
             project_out(
                 view,
@@ -184,17 +193,19 @@ def list_projects(
     )
 
 
-@router.post("/projects", status_code=201, response_model=wire.Project, summary="CreateProject")
+@router.post(
+    "/projects", status_code=201, response_model=project_wire.Project, summary="CreateProject"
+)
 def create_project(
-    body: wire.CreateProjectBody, actor: ActorDep, services: ServicesDep
-) -> wire.Project:
+    body: project_wire.CreateProjectBody, actor: ActorDep, services: ServicesDep
+) -> project_wire.Project:
     return project_out(services.projects.create(actor, body.title, body.description))
 
 
 @router.post(
     "/projects/import",
     status_code=201,
-    response_model=wire.ImportResult,
+    response_model=project_wire.ImportResult,
     summary="Import a notebook as a new project (Runyard extension)",
     responses=errors(422),
     openapi_extra={
@@ -220,7 +231,7 @@ async def import_project(
     publish: bool = False,
     title: str | None = None,
     description: str | None = None,
-) -> wire.ImportResult:
+) -> project_wire.ImportResult:
     limit = services.projects.max_notebook_bytes
     raw, filename = await read_notebook_upload(request, limit)
     fallback_title = filename.rsplit("/", 1)[-1].removesuffix(".ipynb") if filename else None
@@ -233,22 +244,25 @@ async def import_project(
         publish=publish,
         fallback_title=fallback_title,
     )
-    return wire.ImportResult(
+    return project_wire.ImportResult(
         project=project_out(view), publishedVersion=version.version if version else None
     )
 
 
-@router.get("/projects/{projectId}", response_model=wire.Project, summary="GetProject")
+@router.get("/projects/{projectId}", response_model=project_wire.Project, summary="GetProject")
 def get_project(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep, includeSharing: bool = False
-) -> wire.Project:
+) -> project_wire.Project:
     return full_project(services, actor, str(projectId), includeSharing)
 
 
-@router.patch("/projects/{projectId}", response_model=wire.Project, summary="UpdateProject")
+@router.patch("/projects/{projectId}", response_model=project_wire.Project, summary="UpdateProject")
 def update_project(
-    projectId: uuid.UUID, body: wire.UpdateProjectBody, actor: ActorDep, services: ServicesDep
-) -> wire.Project:
+    projectId: uuid.UUID,
+    body: project_wire.UpdateProjectBody,
+    actor: ActorDep,
+    services: ServicesDep,
+) -> project_wire.Project:
     changes: dict[str, Any] = {}
     if "status" in body.model_fields_set:
         changes["status"] = body.status
@@ -261,14 +275,14 @@ def update_project(
 
 @router.put(
     "/projects/{projectId}/notebook",
-    response_model=wire.Project,
+    response_model=project_wire.Project,
     summary="Replace the draft notebook (Runyard extension)",
     responses=errors(422),
     openapi_extra=NOTEBOOK_BODY,
 )
 async def put_notebook(
     projectId: uuid.UUID, request: Request, actor: ActorDep, services: ServicesDep
-) -> wire.Project:
+) -> project_wire.Project:
     raw = await read_body(request, services.projects.max_notebook_bytes)
     view = await run_in_threadpool(services.projects.replace_notebook, actor, str(projectId), raw)
     return project_out(view)
@@ -291,11 +305,11 @@ def get_notebook(
 @router.post(
     "/projects/{projectId}/publish",
     status_code=201,
-    response_model=wire.PublishedVersionOut,
+    response_model=project_wire.PublishedVersionOut,
     summary="Publish the draft as the next version (Runyard extension)",
     responses=errors(422),
 )
 def publish_project(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.PublishedVersionOut:
+) -> project_wire.PublishedVersionOut:
     return version_out(services.projects.publish(actor, str(projectId)))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from runyard.api import wire
+from runyard.api import queried_table_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.tracing import current_trace_id
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["projects"])
 
 @router.get(
     "/projects/{projectId}/queriedTables",
-    response_model=wire.QueriedTableList,
+    response_model=queried_table_wire.QueriedTableList,
     summary="GetQueriedTables",
 )
 def get_queried_tables(
@@ -26,13 +26,13 @@ def get_queried_tables(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     after: str | None = None,
     before: str | None = None,
-) -> wire.QueriedTableList:
+) -> queried_table_wire.QueriedTableList:
     page = services.queried_tables.list(
         actor, str(projectId), after=after, before=before, limit=limit
     )
-    return wire.QueriedTableList(
+    return queried_table_wire.QueriedTableList(
         values=[
-            wire.QueriedTable(
+            queried_table_wire.QueriedTable(
                 dataConnectionId=table.data_connection_id,
                 dataConnectionName=table.data_connection_name,
                 tableName=table.table_name,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
-from runyard.api import wire
+from runyard.api import error_wire, run_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import errors
 from runyard.api.tracing import current_trace_id
@@ -41,12 +41,12 @@ def run_page_url(base: str, project_id: str, run_id: str) -> str:
 
 def run_out(
     run: RunRow, base: str, now: datetime, events: list[RunEventRow] | None = None
-) -> wire.ProjectRun:
+) -> run_wire.ProjectRun:
     # startTime is when the run was accepted, so it is never null (prefect-hex requires
     # it); the kernel's own start is the extension field kernelStartTime.
     end = run.ended_at
     elapsed = int(((end or now) - run.created_at).total_seconds() * 1000)
-    return wire.ProjectRun(
+    return run_wire.ProjectRun(
         projectId=run.project_id,
         projectVersion=run.project_version,
         runId=run.id,
@@ -60,11 +60,11 @@ def run_out(
         stateEvents=None
         if events is None
         else [
-            wire.StateEvent(type=e.type, value=e.value, timestamp=wire.format_ts(e.at) or "")
+            run_wire.StateEvent(type=e.type, value=e.value, timestamp=wire.format_ts(e.at) or "")
             for e in events
         ],
         inputParams=run.input_params,
-        error=wire.RunError(**run.error) if run.error else None,
+        error=run_wire.RunError(**run.error) if run.error else None,
         scheduleId=run.schedule_id,
         scheduledFor=wire.format_ts(run.scheduled_for),
         latenessMs=run.lateness_ms,
@@ -73,22 +73,22 @@ def run_out(
     )
 
 
-def _notifications_out(run: RunRow) -> list[wire.ProjectRunNotificationRecipient] | None:
+def _notifications_out(run: RunRow) -> list[run_wire.ProjectRunNotificationRecipient] | None:
     recipients = run.options.get("notificationRecipients")
     if not recipients:
         return None
-    return [wire.ProjectRunNotificationRecipient.model_validate(r) for r in recipients]
+    return [run_wire.ProjectRunNotificationRecipient.model_validate(r) for r in recipients]
 
 
 def _trigger(
     family: Family,
-) -> Callable[..., wire.RunTriggered]:
+) -> Callable[..., run_wire.RunTriggered]:
     def trigger(
         projectId: uuid.UUID,
         actor: ActorDep,
         services: ServicesDep,
         response: Response,
-        body: Annotated[wire.RunProjectBody | None, Body()] = None,
+        body: Annotated[run_wire.RunProjectBody | None, Body()] = None,
         idempotency_key: Annotated[
             str | None,
             Header(
@@ -98,8 +98,8 @@ def _trigger(
                 "24 hours returns the same run instead of starting another.",
             ),
         ] = None,
-    ) -> wire.RunTriggered:
-        body = body or wire.RunProjectBody()
+    ) -> run_wire.RunTriggered:
+        body = body or run_wire.RunProjectBody()
         request = TriggerRequest(
             input_params=body.inputParams,
             dry_run=body.dryRun,
@@ -116,7 +116,7 @@ def _trigger(
         run = triggered.run
         if triggered.replayed:
             response.headers["Idempotent-Replayed"] = "true"
-        return wire.RunTriggered(
+        return run_wire.RunTriggered(
             projectId=run.project_id,
             runId=run.id,
             runUrl=run_page_url(services.public_url, run.project_id, run.id),
@@ -138,7 +138,7 @@ def get_run_status(
     expanded: Annotated[
         bool, Header(alias="enable-expanded-stats", description="Add stateEvents")
     ] = False,
-) -> wire.ProjectRun:
+) -> run_wire.ProjectRun:
     detail = services.runs.get(actor, str(projectId), str(runId), events=expanded)
     return run_out(
         detail.run,
@@ -157,7 +157,7 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
     statusFilter: RunStatus | None = None,
     runTriggerFilter: Literal["API", "SCHEDULED", "APP_REFRESH", "ALL"] | None = None,
-) -> wire.RunList:
+) -> run_wire.RunList:
     trigger = None if runTriggerFilter in (None, "ALL") else RunTrigger(runTriggerFilter)
     runs = services.runs.list(
         actor,
@@ -176,7 +176,7 @@ def list_runs(
         query["offset"] = new_offset
         return f"{services.public_url}{request.url.path}?{urlencode(query)}"
 
-    return wire.RunList(
+    return run_wire.RunList(
         runs=[run_out(run, services.public_url, now) for run in runs],
         nextPage=page(offset + limit) if more else None,
         previousPage=page(max(offset - limit, 0)) if offset > 0 else None,
@@ -186,7 +186,7 @@ def list_runs(
 
 def get_published_run(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.ProjectRun:
+) -> run_wire.ProjectRun:
     """Runyard extension: the run whose outputs the project's published app shows."""
     run = services.runs.published(actor, str(projectId))
     return run_out(run, services.public_url, services.runs.now())
@@ -223,16 +223,16 @@ for _family, _one, _many in (
         _trigger(_family),  # type: ignore[arg-type]
         methods=["POST"],
         status_code=201,
-        response_model=wire.RunTriggered,
+        response_model=run_wire.RunTriggered,
         summary="RunProject" + _suffix,
-        responses=errors(422, model=wire.InvalidParamBody),
+        responses=errors(422, model=error_wire.InvalidParamBody),
         operation_id=f"RunProject_{_family}",
     )
     router.add_api_route(
         _one,
         get_run_status,
         methods=["GET"],
-        response_model=wire.ProjectRun,
+        response_model=run_wire.ProjectRun,
         summary="GetRunStatus" + _suffix,
         operation_id=f"GetRunStatus_{_family}",
     )
@@ -251,7 +251,7 @@ router.add_api_route(
     "/projects/{projectId}/runs",
     list_runs,
     methods=["GET"],
-    response_model=wire.RunList,
+    response_model=run_wire.RunList,
     summary="GetProjectRuns",
     operation_id="GetProjectRuns_plural",
 )
@@ -259,7 +259,7 @@ router.add_api_route(
     "/project/{projectId}/runs",
     list_runs,
     methods=["GET"],
-    response_model=wire.RunList,
+    response_model=run_wire.RunList,
     summary="GetProjectRuns (legacy path)",
     operation_id="GetProjectRuns_singular",
 )
@@ -268,7 +268,7 @@ router.add_api_route(
     "/projects/{projectId}/publishedRun",
     get_published_run,
     methods=["GET"],
-    response_model=wire.ProjectRun,
+    response_model=run_wire.ProjectRun,
     summary="The run behind the published app (Runyard extension)",
     operation_id="GetPublishedRun",
 )

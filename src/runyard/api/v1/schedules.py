@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from runyard.api import wire
+from runyard.api import project_wire, run_wire, schedule_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import errors
 from runyard.domain.cadence import Cadence, CadenceKind
@@ -46,14 +46,14 @@ def hex_schedule_fields(view: ScheduleView) -> dict[str, Any]:
     return fields
 
 
-def hex_schedule(view: ScheduleView) -> wire.HexSchedule:
-    return wire.HexSchedule(**hex_schedule_fields(view))
+def hex_schedule(view: ScheduleView) -> project_wire.HexSchedule:
+    return project_wire.HexSchedule(**hex_schedule_fields(view))
 
 
-def schedule_out(view: ScheduleView) -> wire.ScheduleOut:
+def schedule_out(view: ScheduleView) -> schedule_wire.ScheduleOut:
     row = view.row
     zone = view.cadence.zone
-    return wire.ScheduleOut(
+    return schedule_wire.ScheduleOut(
         **hex_schedule_fields(view),
         id=row.id,
         projectId=row.project_id,
@@ -64,13 +64,16 @@ def schedule_out(view: ScheduleView) -> wire.ScheduleOut:
         overlap=row.overlap,
         nextFireAt=wire.format_ts(row.next_fire_at),
         nextFireTimes=[
-            wire.FireTime(utc=wire.format_ts(t) or "", local=_local(t, zone)) for t in view.upcoming
+            schedule_wire.FireTime(utc=wire.format_ts(t) or "", local=_local(t, zone))
+            for t in view.upcoming
         ],
         createdAt=wire.format_ts(row.created_at) or "",
         updatedAt=wire.format_ts(row.updated_at) or "",
-        notifications=[wire.ProjectRunNotification.model_validate(n) for n in row.notifications],
+        notifications=[
+            run_wire.ProjectRunNotification.model_validate(n) for n in row.notifications
+        ],
         notificationRecipients=[
-            wire.ProjectRunNotificationRecipient.model_validate(r)
+            run_wire.ProjectRunNotificationRecipient.model_validate(r)
             for r in row.notification_recipients
         ],
         updatePublishedResults=row.update_published_results,
@@ -78,11 +81,11 @@ def schedule_out(view: ScheduleView) -> wire.ScheduleOut:
 
 
 def notifications_in(
-    notifications: list[wire.ProjectRunNotification] | None,
+    notifications: list[run_wire.ProjectRunNotification] | None,
 ) -> list[dict[str, Any]]:
     """The notifications to keep: RunProject's fields only. Unknown keys, which RunProject
     ignores as Hex does, are not saved with a schedule and copied into each of its runs."""
-    known = set(wire.ProjectRunNotification.model_fields)
+    known = set(run_wire.ProjectRunNotification.model_fields)
     return [
         n.model_dump(mode="json", exclude_none=True, include=known) for n in notifications or []
     ]
@@ -92,7 +95,9 @@ def _local(moment: datetime, zone: Any) -> str:
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
-def cadence_from(body: wire.ScheduleIn | wire.SchedulePatch, fallback_zone: str | None) -> Cadence:
+def cadence_from(
+    body: schedule_wire.ScheduleIn | schedule_wire.SchedulePatch, fallback_zone: str | None
+) -> Cadence:
     """Build the domain cadence from Hex's shape; InvalidField (422) names what is wrong."""
     assert body.cadence is not None
     name = body.cadence.lower()
@@ -121,25 +126,25 @@ def cadence_from(body: wire.ScheduleIn | wire.SchedulePatch, fallback_zone: str 
 
 @router.get(
     "/projects/{projectId}/schedules",
-    response_model=wire.ScheduleList,
+    response_model=schedule_wire.ScheduleList,
     summary="List a project's schedules (Runyard extension)",
 )
 def list_schedules(
     projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.ScheduleList:
+) -> schedule_wire.ScheduleList:
     views = services.schedules.list(actor, str(projectId))
-    return wire.ScheduleList(values=[schedule_out(v) for v in views])
+    return schedule_wire.ScheduleList(values=[schedule_out(v) for v in views])
 
 
 @router.post(
     "/projects/{projectId}/schedules",
     status_code=201,
-    response_model=wire.ScheduleOut,
+    response_model=schedule_wire.ScheduleOut,
     summary="Create a schedule (Runyard extension)",
 )
 def create_schedule(
-    projectId: uuid.UUID, body: wire.ScheduleIn, actor: ActorDep, services: ServicesDep
-) -> wire.ScheduleOut:
+    projectId: uuid.UUID, body: schedule_wire.ScheduleIn, actor: ActorDep, services: ServicesDep
+) -> schedule_wire.ScheduleOut:
     spec = ScheduleSpec(
         cadence=cadence_from(body, None),
         enabled=body.enabled,
@@ -154,27 +159,27 @@ def create_schedule(
 
 @router.get(
     "/projects/{projectId}/schedules/{scheduleId}",
-    response_model=wire.ScheduleOut,
+    response_model=schedule_wire.ScheduleOut,
     summary="Get a schedule with its next fire times (Runyard extension)",
 )
 def get_schedule(
     projectId: uuid.UUID, scheduleId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.ScheduleOut:
+) -> schedule_wire.ScheduleOut:
     return schedule_out(services.schedules.get(actor, str(projectId), str(scheduleId)))
 
 
 @router.patch(
     "/projects/{projectId}/schedules/{scheduleId}",
-    response_model=wire.ScheduleOut,
+    response_model=schedule_wire.ScheduleOut,
     summary="Change, pause or resume a schedule (Runyard extension)",
 )
 def update_schedule(
     projectId: uuid.UUID,
     scheduleId: uuid.UUID,
-    body: wire.SchedulePatch,
+    body: schedule_wire.SchedulePatch,
     actor: ActorDep,
     services: ServicesDep,
-) -> wire.ScheduleOut:
+) -> schedule_wire.ScheduleOut:
     current = services.schedules.get(
         actor, str(projectId), str(scheduleId), for_action=Action.EDIT_PROJECTS
     )
@@ -216,7 +221,7 @@ def delete_schedule(
 
 @router.get(
     "/projects/{projectId}/schedules/{scheduleId}/skipped-slots",
-    response_model=wire.SkippedSlotList,
+    response_model=schedule_wire.SkippedSlotList,
     summary="Slots that did not become runs, and why (Runyard extension)",
 )
 def skipped_slots(
@@ -226,11 +231,11 @@ def skipped_slots(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> wire.SkippedSlotList:
+) -> schedule_wire.SkippedSlotList:
     rows = services.schedules.skipped_slots(actor, str(projectId), str(scheduleId), limit, offset)
-    return wire.SkippedSlotList(
+    return schedule_wire.SkippedSlotList(
         values=[
-            wire.SkippedSlot(
+            schedule_wire.SkippedSlot(
                 scheduledFor=wire.format_ts(r.scheduled_for) or "",
                 kind=r.kind,
                 reason=r.reason,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from runyard.api import wire
+from runyard.api import token_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import ANY_TOKEN, errors
 from runyard.services.tokens import TokenRequest, TokenView
@@ -15,9 +15,9 @@ from runyard.services.tokens import TokenRequest, TokenView
 router = APIRouter(tags=["tokens"])
 
 
-def token_out(view: TokenView) -> wire.TokenOut:
+def token_out(view: TokenView) -> token_wire.TokenOut:
     row = view.row
-    return wire.TokenOut(
+    return token_wire.TokenOut(
         id=row.id,
         type=row.type,
         description=row.description,
@@ -26,20 +26,20 @@ def token_out(view: TokenView) -> wire.TokenOut:
         createdAt=wire.format_ts(row.created_at) or "",
         lastUsedAt=wire.format_ts(row.last_used_at),
         revokedAt=wire.format_ts(row.revoked_at),
-        user=wire.TokenUser(id=view.user.id, email=view.user.email),
+        user=token_wire.TokenUser(id=view.user.id, email=view.user.email),
     )
 
 
 @router.post(
     "/tokens",
     status_code=201,
-    response_model=wire.CreatedTokenOut,
+    response_model=token_wire.CreatedTokenOut,
     summary="Create an API token; its secret is in this answer only (Runyard extension)",
     responses=errors(404, 422),
 )
 def create_token(
-    body: wire.CreateTokenBody, actor: ActorDep, services: ServicesDep
-) -> wire.CreatedTokenOut:
+    body: token_wire.CreateTokenBody, actor: ActorDep, services: ServicesDep
+) -> token_wire.CreatedTokenOut:
     created = services.tokens.create(
         actor,
         TokenRequest(
@@ -51,12 +51,12 @@ def create_token(
             user_id=str(body.userId) if body.userId else None,
         ),
     )
-    return wire.CreatedTokenOut(**token_out(created.view).model_dump(), token=created.secret)
+    return token_wire.CreatedTokenOut(**token_out(created.view).model_dump(), token=created.secret)
 
 
 @router.get(
     "/tokens",
-    response_model=wire.TokenList,
+    response_model=token_wire.TokenList,
     summary="List API tokens: your own, or every one for an admin (Runyard extension)",
     openapi_extra=ANY_TOKEN,
 )
@@ -66,9 +66,9 @@ def list_tokens(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     after: str | None = None,
     before: str | None = None,
-) -> wire.TokenList:
+) -> token_wire.TokenList:
     page = services.tokens.list(actor, after=after, before=before, limit=limit)
-    return wire.TokenList(
+    return token_wire.TokenList(
         values=[token_out(view) for view in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )

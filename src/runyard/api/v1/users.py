@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import MISSING
 
-from runyard.api import wire
+from runyard.api import user_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep, merged_list
 from runyard.api.openapi import ANY_TOKEN, errors
 from runyard.errors import BadRequest
@@ -19,8 +19,8 @@ from runyard.store.identity import UserRow
 router = APIRouter(tags=["users"])
 
 
-def user_out(row: UserRow) -> wire.User:
-    return wire.User(
+def user_out(row: UserRow) -> user_wire.User:
+    return user_wire.User(
         id=row.id,
         name=row.name,
         email=row.email,
@@ -30,15 +30,15 @@ def user_out(row: UserRow) -> wire.User:
     )
 
 
-def me_out(me: Me) -> wire.MePersonal | wire.MeWorkspace:
-    expiry = wire.TokenExpiry(
+def me_out(me: Me) -> user_wire.MePersonal | user_wire.MeWorkspace:
+    expiry = user_wire.TokenExpiry(
         exp=int(me.token_expires_at.timestamp()) if me.token_expires_at else None
     )
-    org = wire.OrgRef(id=me.workspace_id)
+    org = user_wire.OrgRef(id=me.workspace_id)
     if me.user is None:
-        return wire.MeWorkspace(org=org, token=expiry)
+        return user_wire.MeWorkspace(org=org, token=expiry)
     user = me.user
-    return wire.MePersonal(
+    return user_wire.MePersonal(
         id=user.id,
         name=user.name,
         email=user.email,
@@ -66,10 +66,10 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-@router.get("/users", response_model=wire.UserList, summary="ListUsers", responses=errors(404))
+@router.get("/users", response_model=user_wire.UserList, summary="ListUsers", responses=errors(404))
 @router.get(
     "/workspace/users",
-    response_model=wire.UserList,
+    response_model=user_wire.UserList,
     summary="ListUsers (the seed document's path, an alias of /users)",
     responses=errors(404),
 )
@@ -87,7 +87,7 @@ def list_users(
         list[str] | None, Query(alias="userIds[]", include_in_schema=False)
     ] = None,
     includeDeactivated: bool = False,
-) -> wire.UserList:
+) -> user_wire.UserList:
     ids = merged_list(userIds, userIds_brackets)
     page = services.users.list(
         actor,
@@ -100,7 +100,7 @@ def list_users(
         before=before,
         limit=limit,
     )
-    return wire.UserList(
+    return user_wire.UserList(
         values=[user_out(row) for row in page.values],
         pagination=wire.Pagination(after=page.after, before=page.before),
     )
@@ -108,34 +108,36 @@ def list_users(
 
 @router.get(
     "/users/me",
-    response_model=wire.MePersonal | wire.MeWorkspace,
+    response_model=user_wire.MePersonal | user_wire.MeWorkspace,
     summary="Me",
     openapi_extra=ANY_TOKEN,
 )
-def me(actor: ActorDep, services: ServicesDep) -> wire.MePersonal | wire.MeWorkspace:
+def me(actor: ActorDep, services: ServicesDep) -> user_wire.MePersonal | user_wire.MeWorkspace:
     return me_out(services.users.me(actor))
 
 
 @router.post(
     "/users",
     status_code=201,
-    response_model=wire.User,
+    response_model=user_wire.User,
     summary="Create a user (Runyard extension)",
     responses=errors(409),
 )
-def create_user(body: wire.CreateUserBody, actor: ActorDep, services: ServicesDep) -> wire.User:
+def create_user(
+    body: user_wire.CreateUserBody, actor: ActorDep, services: ServicesDep
+) -> user_wire.User:
     return user_out(services.users.create(actor, body.email, body.name, body.role))
 
 
 @router.patch(
     "/users/{userId}",
-    response_model=wire.User,
+    response_model=user_wire.User,
     summary="Rename a user or change their role (Runyard extension)",
     responses=errors(422),
 )
 def update_user(
-    userId: uuid.UUID, body: wire.UpdateUserBody, actor: ActorDep, services: ServicesDep
-) -> wire.User:
+    userId: uuid.UUID, body: user_wire.UpdateUserBody, actor: ActorDep, services: ServicesDep
+) -> user_wire.User:
     changes: dict[str, Any] = {}
     if "name" in body.model_fields_set:
         changes["name"] = body.name
@@ -146,18 +148,22 @@ def update_user(
 
 @router.post(
     "/users/{userId}/deactivate",
-    response_model=wire.UserEnvelope,
+    response_model=user_wire.UserEnvelope,
     summary="DeactivateUser",
     responses=errors(422),
 )
-def deactivate_user(userId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.UserEnvelope:
-    return wire.UserEnvelope(user=user_out(services.users.deactivate(actor, str(userId))))
+def deactivate_user(
+    userId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> user_wire.UserEnvelope:
+    return user_wire.UserEnvelope(user=user_out(services.users.deactivate(actor, str(userId))))
 
 
 @router.post(
     "/users/{userId}/reactivate",
-    response_model=wire.UserEnvelope,
+    response_model=user_wire.UserEnvelope,
     summary="Reactivate a user (Runyard extension)",
 )
-def reactivate_user(userId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.UserEnvelope:
-    return wire.UserEnvelope(user=user_out(services.users.reactivate(actor, str(userId))))
+def reactivate_user(
+    userId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> user_wire.UserEnvelope:
+    return user_wire.UserEnvelope(user=user_out(services.users.reactivate(actor, str(userId))))

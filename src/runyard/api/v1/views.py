@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from runyard.api import wire
+from runyard.api import view_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
 from runyard.api.openapi import errors
 from runyard.store.views import SavedViewRow
@@ -17,8 +17,8 @@ VIEWS = "/projects/{projectId}/views"
 VIEW = VIEWS + "/{viewId}"
 
 
-def view_out(row: SavedViewRow) -> wire.SavedView:
-    return wire.SavedView(
+def view_out(row: SavedViewRow) -> view_wire.SavedView:
+    return view_wire.SavedView(
         id=row.id,
         projectId=row.project_id,
         name=row.name,
@@ -29,10 +29,12 @@ def view_out(row: SavedViewRow) -> wire.SavedView:
 
 
 @router.get(
-    VIEWS, response_model=wire.SavedViewList, summary="List saved views (Runyard extension)"
+    VIEWS, response_model=view_wire.SavedViewList, summary="List saved views (Runyard extension)"
 )
-def list_views(projectId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> wire.SavedViewList:
-    return wire.SavedViewList(
+def list_views(
+    projectId: uuid.UUID, actor: ActorDep, services: ServicesDep
+) -> view_wire.SavedViewList:
+    return view_wire.SavedViewList(
         values=[view_out(row) for row in services.views.list(actor, str(projectId))]
     )
 
@@ -40,37 +42,39 @@ def list_views(projectId: uuid.UUID, actor: ActorDep, services: ServicesDep) -> 
 @router.post(
     VIEWS,
     status_code=201,
-    response_model=wire.SavedView,
+    response_model=view_wire.SavedView,
     summary="Save a view: a name for a set of input values (Runyard extension)",
     responses=errors(409),
 )
 def create_view(
-    projectId: uuid.UUID, body: wire.CreateViewBody, actor: ActorDep, services: ServicesDep
-) -> wire.SavedView:
+    projectId: uuid.UUID, body: view_wire.CreateViewBody, actor: ActorDep, services: ServicesDep
+) -> view_wire.SavedView:
     row = services.views.create(actor, str(projectId), body.name, body.inputParams)
     return view_out(row)
 
 
-@router.get(VIEW, response_model=wire.SavedView, summary="Get a saved view (Runyard extension)")
+@router.get(
+    VIEW, response_model=view_wire.SavedView, summary="Get a saved view (Runyard extension)"
+)
 def get_view(
     projectId: uuid.UUID, viewId: uuid.UUID, actor: ActorDep, services: ServicesDep
-) -> wire.SavedView:
+) -> view_wire.SavedView:
     return view_out(services.views.get(actor, str(projectId), str(viewId)))
 
 
 @router.patch(
     VIEW,
-    response_model=wire.SavedView,
+    response_model=view_wire.SavedView,
     summary="Rename a saved view (Runyard extension)",
     responses=errors(409),
 )
 def rename_view(
     projectId: uuid.UUID,
     viewId: uuid.UUID,
-    body: wire.RenameViewBody,
+    body: view_wire.RenameViewBody,
     actor: ActorDep,
     services: ServicesDep,
-) -> wire.SavedView:
+) -> view_wire.SavedView:
     return view_out(services.views.rename(actor, str(projectId), str(viewId), body.name))
 
 
