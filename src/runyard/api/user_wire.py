@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AfterValidator, ConfigDict, Field
 
-from runyard.api.wire import Pagination, StrictWire, Wire
+from runyard.api.wire import Pagination, StrictWire, Wire, not_blank
 from runyard.domain.permissions import Role
 
 
@@ -65,14 +65,8 @@ class MeWorkspace(Wire):
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
 # The user service stores a name as given, so a name of spaces alone is refused here.
-UserName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+UserName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(not_blank)]
 
 
 class CreateUserBody(StrictWire):

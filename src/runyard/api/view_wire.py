@@ -6,16 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from runyard.api.wire import StrictWire, Wire
+from runyard.api.wire import StrictWire, Wire, not_blank
 
-
-def _not_blank_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-ViewName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank_text)]
+ViewName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(not_blank)]
 
 
 class CreateViewBody(StrictWire):

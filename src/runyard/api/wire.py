@@ -54,6 +54,14 @@ def refuse_unstorable_text(value: Any) -> Any:
     return value
 
 
+def not_blank(value: str) -> str:
+    """`value` unchanged, or ValueError if it is only white space (for names that must say
+    something: a user's, a saved view's)."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 class RequestWire(BaseModel):
     """Request bodies. No string in one may hold NUL or a lone surrogate: PostgreSQL would
     refuse the first (a 500 there, yet stored on SQLite), and neither store nor JSON answer
