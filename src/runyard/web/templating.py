@@ -12,6 +12,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from runyard.domain.run_page import run_page_path
+
 # The pages run no script and load nothing from elsewhere; the only frame is the run's
 # notebook HTML, served from this origin with its own `sandbox` policy. `frame-ancestors
 # 'none'` keeps another site from framing the Cancel button under a decoy (clickjacking).
@@ -104,7 +106,7 @@ _env.filters.update(
     without_ansi=without_ansi,
     ago=ago,
 )
-_env.globals.update(stylesheet_url=STYLESHEET_URL)
+_env.globals.update(stylesheet_url=STYLESHEET_URL, run_page_path=run_page_path)
 
 
 def page(
