@@ -7,6 +7,7 @@ from runyard.store import (  # noqa: F401  (every table)
     cells,
     collections,
     connections,
+    embedded_runs,
     groups,
     identity,
     notifications,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from runyard.domain.run_status import RunStatus
+from runyard.store.embedded_runs import EmbeddedRunRow
 from runyard.store.notifications import NotificationDeliveryRow, NotificationPlanRow
 from runyard.store.projects import ProjectRow
 from runyard.store.runs import IdempotencyKeyRow, RunArtifactRow, RunEventRow, RunRow
@@ -69,6 +70,7 @@ def delete_runs(session: Session, run_ids: Sequence[str]) -> int:
         RunArtifactRow,
         RunEventRow,
         IdempotencyKeyRow,
+        EmbeddedRunRow,
         NotificationDeliveryRow,
         NotificationPlanRow,
     ):
