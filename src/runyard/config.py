@@ -255,6 +255,14 @@ class Settings(BaseSettings):
         "kept. `0`: no result is kept or reused. See "
         "[sql-cells.md](sql-cells.md#the-result-cache).",
     )
+    embed_results_lifetime_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long the outputs of a run that a presigned embedding URL started with "
+        "its inputs are shown to every later open of a URL with the same inputs (for the same "
+        "published version) before an open runs the app again; also how long an opened "
+        "embedded page may be reloaded. See [published-apps.md](published-apps.md#embedding).",
+    )
     scheduler_interval_seconds: float = Field(
         default=1.0,
         gt=0,

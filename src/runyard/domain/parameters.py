@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -221,6 +223,22 @@ def validate_inputs(
     if invalid or not_found:
         raise InvalidInputParams(invalid=invalid, not_found=not_found)
     return coerced
+
+
+def bound_values(specs: Sequence[ParameterSpec], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a run's parameters cell ends up binding: every declared default, then the
+    (validated) inputs over them. Two sets of inputs that bind the same values compute the
+    same app, however many of the defaults each spelled out."""
+    values = {spec.name: copy.deepcopy(spec.default) for spec in specs}
+    values.update(inputs)
+    return values
+
+
+def values_key(values: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the values as canonical JSON: equal for equal values in any order,
+    and different for 1 and 1.0, which a notebook prints differently."""
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parameters_schema(specs: Sequence[ParameterSpec]) -> list[dict[str, Any]]:

@@ -49,22 +49,19 @@ class IdentityService:
         if found is None or not tokens.same_hash(found[0].token_hash, digest):
             raise Unauthenticated("Invalid token")
         token, user = found
-        if token.revoked_at is not None:
-            raise Unauthenticated("Token has been revoked")
-        if token.expires_at is not None and token.expires_at <= now:
-            raise Unauthenticated("Token has expired")
-        if user.deactivated_at is not None:
-            raise Unauthenticated("User is deactivated")
+        actor = _actor_of(token, user, now)
         if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
             self._touch(token, now)
-        return Actor(
-            user_id=user.id,
-            email=user.email,
-            role=Role(user.role),
-            token_id=token.id,
-            token_type=TokenType(token.type),
-            scopes=frozenset(Scope(s) for s in token.scopes if s in Scope.__members__.values()),
-        )
+        return actor
+
+    def actor_of_token(self, token_id: str) -> Actor:
+        """The actor a token acts as now, for work done later on its behalf (an embedding
+        URL's run): Unauthenticated if the token, or its user, is no longer valid."""
+        with self._db.read() as session:
+            found = store.get_token(session, token_id)
+        if found is None:
+            raise Unauthenticated("Token has been deleted")
+        return _actor_of(*found, self._clock())
 
     def _touch(self, token: ApiTokenRow, now: datetime) -> None:
         # A personal token's use is its user's login (Hex's lastLoginDate); a workspace token
@@ -118,3 +115,22 @@ class IdentityService:
             )
         shown = None if configured_token is not None else secret
         return Bootstrap(admin_email=admin_email, token=shown)
+
+
+def _actor_of(token: ApiTokenRow, user: UserRow, now: datetime) -> Actor:
+    """The actor of a valid token; Unauthenticated if it was revoked or expired, or its user
+    deactivated."""
+    if token.revoked_at is not None:
+        raise Unauthenticated("Token has been revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated("Token has expired")
+    if user.deactivated_at is not None:
+        raise Unauthenticated("User is deactivated")
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        token_id=token.id,
+        token_type=TokenType(token.type),
+        scopes=frozenset(Scope(s) for s in token.scopes if s in Scope.__members__.values()),
+    )

@@ -33,11 +33,13 @@ from runyard.services.audit import AuditLog
 from runyard.services.notifications import NotificationService, checked_recipients
 from runyard.services.projects import ProjectService
 from runyard.services.run_pages import page_of
+from runyard.store import embedded_runs as embedded_store
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
 from runyard.store import runs as store
 from runyard.store import views as view_store
 from runyard.store.db import Database
+from runyard.store.projects import ProjectVersionRow
 from runyard.store.runs import IdempotencyKeyRow, RunEventRow, RunRow
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,87 @@ class RunService:
             )
         self._ring(run.id)
         return Triggered(run=run)
+
+    def embedded_run(
+        self,
+        actor: Actor,
+        version: ProjectVersionRow,
+        inputs: Mapping[str, Any],
+        *,
+        reuse_for: timedelta,
+        trace_id: str = "",
+    ) -> Triggered:
+        """The run of the published `version` with `inputs` (validated already) that embedded
+        apps share, started for `actor` if need be. `replayed` says an existing run was
+        joined or reused.
+
+        1. The actor must still be allowed to run the project.
+        2. The run named for (project, version, bound values) is joined while PENDING or
+           RUNNING, and reused once it ended COMPLETED or ERRORED less than `reuse_for` ago
+           (the same inputs fail the same way; a run killed or never given a kernel is not
+           worth showing again).
+        3. Otherwise a new run is stored and named in one transaction: an insert for a new
+           key, a compare-and-set for a stale one. The loser of a race between two opens (in
+           any process) rolls its run back and answers the winner's, so the store, not a
+           lock, keeps it to one run.
+
+        The run never updates the published results; it is an APP_REFRESH run, as Hex calls
+        the runs of an app's viewers.
+        """
+        project_id = version.project_id
+        self._projects.check(actor, project_id, Action.RUN_PROJECTS)
+        specs = [params.ParameterSpec.from_dict(d) for d in version.parameters]
+        key = params.values_key(params.bound_values(specs, inputs))
+        options = lifecycle.RunOptions(update_published_results=False)
+        request = TriggerRequest(trigger=RunTrigger.APP_REFRESH, trace_id=trace_id)
+        for _ in range(3):
+            now = self._clock()
+            with self._db.write() as session:
+                named = embedded_store.get(session, project_id, version.version, key)
+                current = store.get_run(session, named.run_id) if named else None
+                if current is not None and _still_shown(current, now, reuse_for):
+                    return Triggered(run=current, replayed=True)
+                project = project_store.get_project(session, project_id)
+                assert project is not None
+                run = lifecycle.create(
+                    session,
+                    self._new_run(
+                        actor, version, inputs, options, request, project.run_timeout_seconds, now
+                    ),
+                )
+                try:
+                    if named is None:
+                        embedded_store.add(session, project_id, version.version, key, run.id, now)
+                        won = True
+                    else:
+                        won = embedded_store.replace(
+                            session,
+                            project_id,
+                            version.version,
+                            key,
+                            previous_run_id=named.run_id,
+                            run_id=run.id,
+                            now=now,
+                        )
+                except IntegrityError:
+                    won = False
+                if not won:
+                    # Another open named its run first; ours was never seen by anyone.
+                    session.rollback()
+                    continue
+                AuditLog.record(
+                    session,
+                    actor,
+                    "run.trigger",
+                    "run",
+                    run.id,
+                    {"projectId": project_id, "version": version.version, "embedded": True},
+                    run.trace_id,
+                    at=now,
+                )
+            self._ring(run.id)
+            return Triggered(run=run)
+        raise Unprocessable("The embedded app's run is being started by a concurrent request")
 
     def _new_run(
         self,
@@ -331,6 +414,15 @@ class RunService:
             raise ArtifactNotReady(run.id, "app")
         return run, page
 
+    def app_page_unchecked(self, project_id: str, run_id: str) -> tuple[RunRow, bytes | None]:
+        """A run of the project and its outputs-only page (None before it has one), for a
+        caller that has proved access otherwise (a signed embedding URL)."""
+        with self._db.read() as session:
+            run = store.get_run(session, run_id)
+            if run is None or run.project_id != project_id:
+                raise NotFound("run", run_id)
+            return run, page_of(session, run_id, "app")
+
     def _published_run(self, project_id: str) -> RunRow:
         with self._db.read() as session:
             project = project_store.get_project(session, project_id)
@@ -456,6 +548,17 @@ def _not_a_dry_run(run_id: str) -> None:
         )
         error.args = (error.message,)
         raise error
+
+
+def _still_shown(run: RunRow, now: datetime, reuse_for: timedelta) -> bool:
+    """Whether an embedded app's run still answers for its inputs: while it runs, and for
+    `reuse_for` after it ended COMPLETED or ERRORED."""
+    status = RunStatus(run.status)
+    if not status.is_terminal:
+        return True
+    if status not in (RunStatus.COMPLETED, RunStatus.ERRORED) or run.ended_at is None:
+        return False
+    return now - run.ended_at < reuse_for
 
 
 def _resolve_options(request: TriggerRequest) -> lifecycle.RunOptions:
