@@ -9,7 +9,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -173,7 +173,16 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         views=ViewService(db, projects, utcnow),
         cells=CellService(db, projects, utcnow),
         queried_tables=QueriedTableService(db, projects, utcnow),
-        embedding=EmbeddingService(db, projects, runs, key, utcnow, settings.resolved_public_url),
+        embedding=EmbeddingService(
+            db,
+            projects,
+            runs,
+            identity,
+            key,
+            utcnow,
+            settings.resolved_public_url,
+            timedelta(seconds=settings.embed_results_lifetime_seconds),
+        ),
         users=UserService(db, utcnow, workspace_id(key)),
         tokens=TokenService(db, key, utcnow, settings.max_personal_token_days),
         groups=GroupService(db, utcnow),
