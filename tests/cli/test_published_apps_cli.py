@@ -55,6 +55,11 @@ def test_cells_queried_tables_and_embedding_from_the_cli(server: Server) -> None
     assert "connection" in cli(server, "projects", "queried-tables", project_id)
     link = cli(server, "projects", "embed", project_id, "--expires-in", "60000").strip()
     assert link.startswith(f"http://127.0.0.1:{server.port}/embed/{project_id}?token=")
+    test_link = cli(
+        server, "projects", "embed", project_id, "-p", "region=APAC", "--test-mode"
+    ).strip()
+    page = server.http.get(test_link.removeprefix(f"http://127.0.0.1:{server.port}"))
+    assert page.status_code == 200 and "test mode: the app is not run with them" in page.text
 
 
 def test_no_sql_cache_asks_the_run_to_query_afresh(server: Server) -> None:

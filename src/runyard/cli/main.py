@@ -295,15 +295,26 @@ def projects_embed(
         list[str] | None, typer.Option("--param", "-p", help="Input parameter NAME=VALUE.")
     ] = None,
     theme: Annotated[str | None, typer.Option(help="light or dark.")] = None,
+    test_mode: Annotated[
+        bool,
+        typer.Option(
+            "--test-mode", help="Show the published results; never run the app with the inputs."
+        ),
+    ] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
 ) -> None:
-    """Print a short-lived signed URL that opens the published app without signing in."""
+    """Print a short-lived signed URL that opens the published app without signing in.
+
+    With inputs other than the published run's, the page shows the app run with them: a run
+    on your behalf, shared by every URL with the same inputs (unless --test-mode)."""
     body: dict[str, Any] = {"expiresIn": expires_in}
     if param:
         body["inputParameters"] = parse_params(param)
     if theme:
         body["displayOptions"] = {"theme": theme}
+    if test_mode:
+        body["testMode"] = True
     with api_client(url, token) as client:
         link = client.presigned_url(project_id, body)
     sys.stdout.write(link + "\n")
