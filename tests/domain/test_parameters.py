@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from runyard.domain.parameters import (
     ParameterSpec,
     ParamType,
+    bound_values,
     parameters_schema,
     parse_parameters_source,
     validate_inputs,
+    values_key,
 )
 from runyard.errors import InvalidInputParams, InvalidNotebook, InvalidParam
 
@@ -730,3 +732,12 @@ def test_coerced_inputs_are_accepted_again_unchanged(
 def test_a_float_input_is_always_finite(value: Any) -> None:
     with contextlib.suppress(InvalidInputParams):
         assert math.isfinite(validate_inputs([spec(ParamType.FLOAT)], {"p": value})["p"])
+
+
+def test_inputs_that_bind_the_same_values_share_a_key_whatever_they_spell_out() -> None:
+    specs = parse_parameters_source("n = 1\nratio: float = 1\nregion = 'EU'")
+    spelled = bound_values(specs, {"n": 1, "region": "EU"})
+    assert values_key(spelled) == values_key(bound_values(specs, {}))
+    assert bound_values(specs, {"region": "US"})["n"] == 1
+    # A notebook prints 1 and 1.0 differently: they are different values here too.
+    assert values_key(bound_values(specs, {"ratio": 1.0})) != values_key(bound_values(specs, {}))

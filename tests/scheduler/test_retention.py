@@ -21,6 +21,7 @@ from runyard.cli.main import app as cli
 from runyard.config import Settings
 from runyard.scheduler.loop import Scheduler
 from runyard.services.scheduling import SchedulingService
+from runyard.store import embedded_runs as embedded_store
 from runyard.store import runs as run_store
 
 # The present: `runyard runs prune` goes by the real clock, and must name the same runs.
@@ -151,3 +152,27 @@ def test_upkeep_prunes_exactly_the_runs_the_policy_names_and_keeps_the_rest_inta
 
     # A project's published run stays while it is published, and so does a running run.
     assert {published, running} <= run_ids(runtime)
+
+
+def test_an_old_run_that_embedded_apps_shared_goes_with_the_row_that_names_it(
+    runtime: Runtime,
+) -> None:
+    with TestClient(
+        create_app(runtime, background=False),
+        headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"},
+    ) as client:
+        project = published_project(client, notebook("x = 1"), title="Embedded")
+    kept = {add_run(runtime, project, age, "COMPLETED") for age in (1, 2, 3)}
+    shared = add_run(runtime, project, 90, "COMPLETED")
+    with runtime.db.write() as session:
+        embedded_store.add(session, project, 1, "k" * 64, shared, NOW)
+
+    retention = build_retention(runtime.settings, runtime.db)
+    scheduling = SchedulingService(
+        runtime.db, lambda: NOW, scheduling_limits(runtime.settings), None, None
+    )
+    Scheduler(scheduling, None, lambda: NOW, None, None, retention).tick(NOW)
+
+    assert run_ids(runtime) == kept
+    with runtime.db.read() as session:
+        assert embedded_store.get(session, project, 1, "k" * 64) is None
