@@ -15,6 +15,7 @@ process, whose log and database files are searched too.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -30,7 +31,7 @@ from fastapi.testclient import TestClient
 
 from runyard.app import Runtime
 from tests.api.test_bad_input import api_routes, walk_routes
-from tests.cast import bearer, one_of_everything, postgres_details
+from tests.cast import bearer, one_of_everything, postgres_details, wait_for_end
 from tests.conftest import BOOTSTRAP_TOKEN
 from tests.servers import RUNYARD, TOKEN, Server, free_port
 from tests.services.test_connection_secrets import (
@@ -90,10 +91,13 @@ def _audit_pages(call: Recorder) -> int:
             return events
 
 
-def _web_pages(app: Any, ids: dict[str, str], tokens: list[str], embed_query: str) -> list[bytes]:
+def _web_pages(
+    app: Any, ids: dict[str, str], tokens: list[str], embed_query: str, embedded: tuple[str, str]
+) -> list[bytes]:
     """Every page of the web UI (GET routes outside the API), signed in with each token, plus
     a refused sign-in with a forged one: each answer as bytes. The embedded app's pages are
-    opened with `embed_query`, a presigned URL's query."""
+    opened with `embed_query`, a presigned URL's query; those of the run a URL's inputs
+    started with `embedded`, that run's id and the query its page refreshes with."""
     pages = [
         route.path
         for route in walk_routes(app.routes)
@@ -110,11 +114,29 @@ def _web_pages(app: Any, ids: dict[str, str], tokens: list[str], embed_query: st
                 continue
             assert signed.status_code == 303, signed.text
             for path in pages:
-                query = f"?{embed_query}" if path.startswith("/embed/") else ""
-                response = browser.get(_fill(path, ids) + query)
+                filled = _fill(path, ids)
+                if path.startswith("/embed/{projectId}/runs/{runId}"):
+                    filled = _fill(path, {**ids, "runId": embedded[0]}) + f"?{embedded[1]}"
+                elif path.startswith("/embed/"):
+                    filled += f"?{embed_query}"
+                response = browser.get(filled)
                 assert response.status_code < 400, f"GET {path}: {response.status_code}"
                 answers.append(_as_bytes(response))
     return answers
+
+
+def _embedded_run(call: Recorder, client: TestClient, project_id: str) -> tuple[str, str]:
+    """Open a presigned URL with other inputs than the published ones; once the run it
+    started has ended, return its id and the query its page refreshes with."""
+    body = {"inputParameters": {"n": 2}}
+    presigned = call("POST", f"/api/v1/embedding/createPresignedUrl/{project_id}", json=body)
+    assert presigned.status_code == 200, presigned.text
+    parts = urlsplit(presigned.json()["url"])
+    opened = client.get(f"{parts.path}?{parts.query}")
+    refresh = re.search(r'url=/embed/[^/]+/runs/([0-9a-f-]{36})\?([^"]+)"', opened.text)
+    assert refresh is not None, opened.text
+    wait_for_end(client, project_id, refresh.group(1))
+    return refresh.group(1), html.unescape(refresh.group(2))
 
 
 def _as_bytes(response: Any) -> bytes:
@@ -178,7 +200,8 @@ def test_no_answer_page_log_audit_row_or_database_row_holds_a_secret(
     presigned = call("POST", f"/api/v1/embedding/createPresignedUrl/{ids['projectId']}", json={})
     assert presigned.status_code == 200, presigned.text
     embed_query = urlsplit(presigned.json()["url"]).query
-    pages = _web_pages(client.app, ids, [BOOTSTRAP_TOKEN, personal], embed_query)
+    embedded = _embedded_run(call, client, ids["projectId"])
+    pages = _web_pages(client.app, ids, [BOOTSTRAP_TOKEN, personal], embed_query, embedded)
 
     answers = b"\n".join(call.answers + pages)
     logs = caplog.text + "\n".join(repr(r.args) for r in caplog.records)
