@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,7 +23,9 @@ from runyard.cli import users as users_cli
 from runyard.cli import views as views_cli
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
-from runyard.client import RunyardClient
+
+if TYPE_CHECKING:
+    from runyard.client import RunyardClient
 
 app = typer.Typer(
     help="Runyard: run data notebooks on schedules and on demand.", no_args_is_help=True
@@ -56,11 +58,8 @@ def serve(
 ) -> None:
     """Run the API and the scheduler, and with the local executor the kernels too, in one
     process tree."""
-    import uvicorn
-
-    from runyard.app import build_runtime, create_app
     from runyard.config import Settings
-    from runyard.kernel.sandbox import SandboxUnavailable
+    from runyard.store.migrate_process import ChildMigration, StoreMigrationFailed
 
     overrides: dict[str, Any] = {}
     if host:
@@ -68,9 +67,20 @@ def serve(
     if port:
         overrides["port"] = port
     settings = Settings(**overrides)
+    _fewer_malloc_arenas()
+    # Migrated in a child process, so that this long-lived one never imports Alembic; the
+    # child works while this process imports the server's modules.
+    migration = ChildMigration(settings.resolved_database_url)
+
+    import uvicorn
+
+    from runyard.app import build_runtime, create_app
+    from runyard.kernel.sandbox import SandboxUnavailable
+
     try:
-        runtime = build_runtime(settings)
-    except SandboxUnavailable as error:
+        migration.finish()
+        runtime = build_runtime(settings, migrate=False)
+    except (StoreMigrationFailed, SandboxUnavailable) as error:
         console.print(f"[red]{error}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
     if runtime.bootstrap and runtime.bootstrap.token:
@@ -94,6 +104,26 @@ def serve(
         log_level=settings.log_level,
         **_uvicorn_logging(settings),
     )
+
+
+def _fewer_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas for the threads this process will start.
+
+    glibc gives each thread that allocates an arena of its own, up to 8 per core; under the
+    GIL the server's threads (kernel slots, heartbeats, the scheduler, ZeroMQ) seldom
+    allocate at once, so the arenas mostly hold freed memory that is never given back: about
+    10 MB after a few runs (docs/performance.md). An operator's own MALLOC_ARENA_MAX wins;
+    on a C library without mallopt (musl) nothing changes.
+    """
+    import ctypes
+    import os
+
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        m_arena_max = -8  # from glibc's malloc.h
+        mallopt(m_arena_max, arenas)
 
 
 def _uvicorn_logging(settings: Any) -> dict[str, Any]:

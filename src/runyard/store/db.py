@@ -7,14 +7,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -98,7 +97,14 @@ class Database:
         self.engine.dispose()
 
 
+# Alembic (with Mako and every dialect's DDL) is imported only by the functions that migrate:
+# `runyard serve` migrates in a short-lived child process (store/migrate_process.py), so the
+# server never holds those modules (about 11 MB).
+
+
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -107,6 +113,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision`; safe to call on every start."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
@@ -118,6 +126,9 @@ def wait_until_migrated(url: str, seconds: float = 120.0) -> None:
     """Return once the store's schema is at this code's head revision; raise
     StoreNotMigrated if it is at a revision this code does not know, or still behind after
     `seconds`."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(url))
     heads = set(script.get_heads())
     deadline = time.monotonic() + seconds
