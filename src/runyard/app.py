@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from kombu.connection import Connection as BrokerConnection
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +44,6 @@ from runyard.auth.secrets import SecretBox
 from runyard.config import ExecutorKind, KernelNetwork, Settings
 from runyard.errors import RunyardError
 from runyard.executor.base import Executor
-from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings, CeleryExecutor
 from runyard.executor.local import LocalExecutor
 from runyard.kernel.results import KernelLimits
 from runyard.kernel.sandbox import KernelSandbox, sandbox_for
@@ -87,8 +86,14 @@ from runyard.services.views import ViewService
 from runyard.store.db import Database, upgrade, wait_until_migrated
 from runyard.web import errors as web_errors
 from runyard.web.routes import router as web_router
-from runyard.worker.celery_app import Worker, create_worker_app
 from runyard.worker.probes import ProbeServer
+
+if TYPE_CHECKING:
+    from runyard.executor.celery import BrokerSettings
+    from runyard.worker.celery_app import Worker
+
+# Celery and kombu are imported by the functions that need them: a server with the local
+# executor (the default) never does, and does without their modules (about 8 MB).
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +240,8 @@ def build_scheduler(settings: Settings) -> tuple[Scheduler, Database]:
         notifications = _notifications(settings, db)
         sql_cache = build_sql_cache(settings, db)
         return Scheduler(scheduling, None, utcnow, notifications, None, retention, sql_cache), db
+    from runyard.executor.celery import CeleryExecutor
+
     executor = CeleryExecutor(_broker(settings))
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
     notifications = _notifications(settings, db)
@@ -270,6 +277,8 @@ def broker_check(settings: Settings) -> Callable[[], bool] | None:
     url = settings.broker_url
 
     def reachable() -> bool:
+        from kombu.connection import Connection as BrokerConnection
+
         with BrokerConnection(url, connect_timeout=3) as connection:  # type: ignore[no-untyped-call]
             # One quick try: a readiness probe must answer within the prober's timeout.
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5)
@@ -310,6 +319,9 @@ def build_worker(settings: Settings) -> Worker:
     it was built for (`runyard serve` or `runyard migrate` upgrades it).
     """
     assert settings.executor is ExecutorKind.CELERY
+    from runyard.executor.celery import CeleryExecutor
+    from runyard.worker.celery_app import Worker, create_worker_app
+
     wait_until_migrated(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     # Workers open data-connection secrets for SQL cells: they share the server's key.
@@ -446,6 +458,8 @@ def _run_limits(settings: Settings) -> RunLimits:
 
 def _broker(settings: Settings) -> BrokerSettings:
     assert settings.broker_url is not None  # Settings refuses the celery executor without
+    from runyard.executor.celery import LONGEST_PROJECT_RUN_SECONDS, BrokerSettings
+
     return BrokerSettings(
         url=settings.broker_url,
         queue=settings.broker_queue,
@@ -456,6 +470,8 @@ def _broker(settings: Settings) -> BrokerSettings:
 
 def _executor(settings: Settings, execution: ExecutionService) -> Executor:
     if settings.executor is ExecutorKind.CELERY:
+        from runyard.executor.celery import CeleryExecutor
+
         # Runs go to `runyard worker` processes; this process runs no kernels.
         return CeleryExecutor(_broker(settings))
     return LocalExecutor(

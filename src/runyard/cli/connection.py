@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from runyard.client import ApiError, RunyardClient
+if TYPE_CHECKING:
+    from runyard.client import ApiError, RunyardClient
+
+# runyard.client (httpx, which brings its own CLI's modules, Pygments among them) is imported
+# when a command talks to a server: `runyard serve` never does, and does without them.
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 UrlOption = Annotated[
@@ -22,6 +26,8 @@ errors = Console(stderr=True)
 
 
 def client_for(url: str, token: str) -> RunyardClient:
+    from runyard.client import RunyardClient
+
     if not token:
         errors.print("[red]No token: pass --token or set RUNYARD_TOKEN.[/red]")
         raise typer.Exit(2)
@@ -41,6 +47,8 @@ def fail(error: ApiError) -> typer.Exit:
 def api_client(url: str, token: str) -> Iterator[RunyardClient]:
     """A client for one command; an error answer from the server ends the command with its
     message and exit code 1."""
+    from runyard.client import ApiError
+
     with client_for(url, token) as client:
         try:
             yield client

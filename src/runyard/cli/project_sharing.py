@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from runyard.cli.collections import ACCESS, Grants
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
-from runyard.client import RunyardClient
+
+if TYPE_CHECKING:
+    from runyard.client import RunyardClient
 
 console = Console()
 

@@ -4,7 +4,7 @@ times."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,7 +12,9 @@ from rich.table import Table
 
 from runyard.cli.connection import DEFAULT_URL, TokenOption, UrlOption, api_client
 from runyard.cli.params import parse_params
-from runyard.client import RunyardClient
+
+if TYPE_CHECKING:
+    from runyard.client import RunyardClient
 
 app = typer.Typer(help="Run projects on cadences or cron, in a time zone.", no_args_is_help=True)
 console = Console()

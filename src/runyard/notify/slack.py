@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from runyard.notify.base import DeliveryFailed, Message
 
 
@@ -19,6 +17,10 @@ class SlackChannel:
         return f"SlackChannel(api_url={self._api_url!r})"
 
     def send(self, recipient: str, message: Message) -> None:
+        # Imported when a message goes out: a server without Slack notifications never
+        # needs httpx (nor the modules of its own CLI, Pygments among them).
+        import httpx
+
         try:
             answer = httpx.post(
                 f"{self._api_url}/chat.postMessage",
