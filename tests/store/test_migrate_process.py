@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from runyard.cli.main import app
 from runyard.store.db import alembic_config, make_engine, upgrade
-from runyard.store.migrate_process import StoreMigrationFailed, upgrade_in_child
+from runyard.store.migrate_process import StoreMigrationFailed, store_at_head, upgrade_in_child
 from runyard.store.operations import at_head, code_heads
 
 
@@ -103,3 +103,13 @@ def test_a_store_never_migrated_is_not_at_head(tmp_path: Path) -> None:
             assert not at_head(session)
     finally:
         engine.dispose()
+
+
+def test_serve_starts_no_child_for_a_store_at_head_and_one_for_any_other(
+    empty_url: str, database_url: str
+) -> None:
+    assert store_at_head(database_url)
+    assert not store_at_head(empty_url)
+    mark_newer(empty_url)
+    assert not store_at_head(empty_url)  # the child refuses it, in words
+    assert not store_at_head("postgresql+psycopg://nobody@127.0.0.1:1/none")

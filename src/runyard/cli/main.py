@@ -59,7 +59,7 @@ def serve(
     """Run the API and the scheduler, and with the local executor the kernels too, in one
     process tree."""
     from runyard.config import Settings
-    from runyard.store.migrate_process import ChildMigration, StoreMigrationFailed
+    from runyard.store.migrate_process import ChildMigration, StoreMigrationFailed, store_at_head
 
     overrides: dict[str, Any] = {}
     if host:
@@ -69,8 +69,10 @@ def serve(
     settings = Settings(**overrides)
     _fewer_malloc_arenas()
     # Migrated in a child process, so that this long-lived one never imports Alembic; the
-    # child works while this process imports the server's modules.
-    migration = ChildMigration(settings.resolved_database_url)
+    # child works while this process imports the server's modules. A store at head already
+    # (most starts) needs none.
+    url = settings.resolved_database_url
+    migration = None if store_at_head(url) else ChildMigration(url)
 
     import uvicorn
 
@@ -78,7 +80,8 @@ def serve(
     from runyard.kernel.sandbox import SandboxUnavailable
 
     try:
-        migration.finish()
+        if migration is not None:
+            migration.finish()
         runtime = build_runtime(settings, migrate=False)
     except (StoreMigrationFailed, SandboxUnavailable) as error:
         console.print(f"[red]{error}[/red]", soft_wrap=True)
