@@ -3,14 +3,14 @@ a store newer than the code, and reports failures in words, on SQLite and Postgr
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from typer.testing import CliRunner
+from tests.servers import RUNYARD
 
-from runyard.cli.main import app
 from runyard.store.db import alembic_config, make_engine, upgrade
 from runyard.store.migrate_process import StoreMigrationFailed, store_at_head, upgrade_in_child
 from runyard.store.operations import at_head, code_heads
@@ -84,10 +84,13 @@ def test_serve_refuses_to_start_on_a_store_newer_than_the_code(
     monkeypatch.setenv("RUNYARD_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RUNYARD_DATABASE_URL", empty_url)
 
-    result = CliRunner().invoke(app, ["serve"])
+    # A real `runyard serve`: it replaces itself with the server program (cli/server.py).
+    result = subprocess.run(
+        [str(RUNYARD), "serve"], capture_output=True, text=True, timeout=120, check=False
+    )
 
-    assert result.exit_code == 1
-    assert "newer than this Runyard" in result.output
+    assert result.returncode == 1, result.stderr
+    assert "newer than this Runyard" in result.stderr
 
 
 def test_the_heads_read_from_the_scripts_are_alembics() -> None:

@@ -58,86 +58,17 @@ def serve(
 ) -> None:
     """Run the API and the scheduler, and with the local executor the kernels too, in one
     process tree."""
-    from runyard.config import Settings
-    from runyard.store.migrate_process import ChildMigration, StoreMigrationFailed, store_at_head
-
-    overrides: dict[str, Any] = {}
-    if host:
-        overrides["host"] = host
-    if port:
-        overrides["port"] = port
-    settings = Settings(**overrides)
-    _fewer_malloc_arenas()
-    # Migrated in a child process, so that this long-lived one never imports Alembic; the
-    # child works while this process imports the server's modules. A store at head already
-    # (most starts) needs none.
-    url = settings.resolved_database_url
-    migration = None if store_at_head(url) else ChildMigration(url)
-
-    import uvicorn
-
-    from runyard.app import build_runtime, create_app
-    from runyard.kernel.sandbox import SandboxUnavailable
-
-    try:
-        if migration is not None:
-            migration.finish()
-        runtime = build_runtime(settings, migrate=False)
-    except (StoreMigrationFailed, SandboxUnavailable) as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
-    if runtime.bootstrap and runtime.bootstrap.token:
-        console.print(
-            f"Created the first admin [bold]{runtime.bootstrap.admin_email}[/bold] and a "
-            "workspace token. It is shown only this once; keep it:\n\n"
-            f"    [bold green]{runtime.bootstrap.token}[/bold green]\n\n"
-            f"    export RUNYARD_URL={settings.resolved_public_url}\n"
-            f"    export RUNYARD_TOKEN={runtime.bootstrap.token}\n",
-            soft_wrap=True,
-        )
-    console.print(
-        f"Runyard listening on http://{settings.host}:{settings.port} "
-        f"(store: {settings.resolved_database_url})"
-    )
-    uvicorn.run(
-        create_app(runtime),
-        host=settings.host,
-        port=settings.port,
-        timeout_keep_alive=settings.keep_alive_seconds,
-        log_level=settings.log_level,
-        **_uvicorn_logging(settings),
-    )
-
-
-def _fewer_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas for the threads this process will start.
-
-    glibc gives each thread that allocates an arena of its own, up to 8 per core; under the
-    GIL the server's threads (kernel slots, heartbeats, the scheduler, ZeroMQ) seldom
-    allocate at once, so the arenas mostly hold freed memory that is never given back: about
-    10 MB after a few runs (docs/performance.md). An operator's own MALLOC_ARENA_MAX wins;
-    on a C library without mallopt (musl) nothing changes.
-    """
-    import ctypes
     import os
 
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        m_arena_max = -8  # from glibc's malloc.h
-        mallopt(m_arena_max, arenas)
-
-
-def _uvicorn_logging(settings: Any) -> dict[str, Any]:
-    """With RUNYARD_LOG_FORMAT=json, every line of the server (uvicorn's too) as JSON;
-    otherwise uvicorn's own configuration, as before."""
-    from runyard.config import LogFormat
-    from runyard.log_format import logging_config
-
-    if settings.log_format is not LogFormat.JSON:
-        return {}
-    return {"log_config": logging_config(settings.log_level, json_lines=True)}
+    # The server runs in this same process, replaced by a program without the CLI's
+    # libraries (cli/server.py); the options travel as the settings' variables.
+    if host:
+        os.environ["RUNYARD_HOST"] = host
+    if port:
+        os.environ["RUNYARD_PORT"] = str(port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "runyard.cli.server"])
 
 
 def _configure_logging(settings: Any) -> None:
