@@ -157,7 +157,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     key = load_or_create_secret_key(settings.secret_key, settings.home)
-    identity = IdentityService(db, key, utcnow)
+    identity = IdentityService(db, key, utcnow, settings.token_cache_seconds)
     projects = ProjectService(db, utcnow, settings.max_notebook_bytes)
     execution = _execution(settings, db, key)
     executor = _executor(settings, execution)

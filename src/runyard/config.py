@@ -286,6 +286,16 @@ class Settings(BaseSettings):
         description="Longest lifetime, in days, of a personal API token (`hxtp_…`); personal "
         "tokens must expire.",
     )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long an API process trusts a token it has verified without reading "
+        "the store again. Revocations, deactivations and role changes made through the same "
+        "process, and expiry, take effect at once regardless; those made through another "
+        "process sharing the store (another API replica) take effect within this many "
+        "seconds. `0` reads the store on every request.",
+    )
     log_level: str = Field(default="info", description="Log level of the server processes.")
     log_format: LogFormat = Field(
         default=LogFormat.TEXT,

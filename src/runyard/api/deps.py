@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from runyard.api.uploads import body_too_large
 from runyard.domain.permissions import Actor
@@ -57,7 +58,7 @@ async def no_nul_in_query_or_headers(request: Request) -> None:
         raise BadRequest("Invalid input data", issues=found)
 
 
-def actor(
+async def actor(
     request: Request,
     _body: Annotated[None, Depends(json_body_within_limit)],
     _text: Annotated[None, Depends(no_nul_in_query_or_headers)],
@@ -66,9 +67,15 @@ def actor(
     """The authenticated caller; a missing or bad token raises Unauthenticated (401).
 
     Every API route depends on it, so the checks of the whole request (body size, NUL
-    characters) are made here, before anything else.
+    characters) are made here, before anything else. A token verified moments ago is
+    answered from memory on the event loop (`IdentityService.remembered`); otherwise the
+    store is read in the thread pool.
     """
-    return services_of(request).identity.authenticate(authorization)
+    identity = services_of(request).identity
+    remembered = identity.remembered(authorization)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(identity.authenticate, authorization)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +13,26 @@ from runyard.domain.permissions import ALL_SCOPES, Actor, Role, Scope, TokenType
 from runyard.errors import Unauthenticated
 from runyard.store import identity as store
 from runyard.store.db import Database
-from runyard.store.identity import ApiTokenRow, UserRow
+from runyard.store.identity import ApiTokenRow, IdentityChanges, UserRow
 
 # Recording every request's use would make each read a write; once a minute per token is
 # precise enough for "last used" and "last login" and cheap on SQLite's single writer.
 TOUCH_INTERVAL = timedelta(minutes=1)
+
+# More distinct tokens than this in one cache lifetime is not a workload, it is a scan: the
+# cache starts over rather than grow without bound.
+MAX_CACHED_TOKENS = 10_000
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A token the store said was valid, and what a later use must still check."""
+
+    actor: Actor
+    expires_at: datetime | None
+    used_at: datetime  # its last use as recorded in the store
+    read_at: float  # time.monotonic() when the store said so
+    generation: int  # IdentityChanges.generation before the store was read
 
 
 @dataclass(frozen=True)
@@ -26,13 +42,67 @@ class Bootstrap:
 
 
 class IdentityService:
-    def __init__(self, db: Database, secret_key: bytes, clock: Callable[[], datetime]) -> None:
+    """Tokens in, actors out.
+
+    A verified token is remembered for `cache_seconds` (RUNYARD_TOKEN_CACHE_SECONDS), so
+    that most requests are authenticated without reading the store. What may end a token's
+    validity is checked again on each use or ends the memory at once:
+    - its expiry is compared with the clock on every use;
+    - any revocation, deactivation or change of role, email or scopes committed through
+      this process (API, web UI) ends every remembered verification at once
+      (`store.identity.IdentityChanges`);
+    - one made by another process sharing the store (another API replica) is seen here
+      within `cache_seconds`, when the store is read again;
+    - a use that is due to be recorded (last used, last login: once a minute per token)
+      reads the store again and records it, as without the cache.
+    `cache_seconds=0` reads the store on every request.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        secret_key: bytes,
+        clock: Callable[[], datetime],
+        cache_seconds: float = 0.0,
+    ) -> None:
         self._db = db
         self._key = secret_key
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._changes = IdentityChanges(db.sessions)
+        self._verified: dict[str, _Verified] = {}
+
+    def remembered(self, authorization: str | None) -> Actor | None:
+        """The actor of a token verified within the cache's lifetime and still valid, without
+        reading the store (cheap enough for the event loop); None when `authenticate` must
+        decide: unknown, refused, stale, or due to record its use."""
+        if not self._cache_seconds or not authorization:
+            return None
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        digest = tokens.hash_token(secret.strip(), self._key)
+        entry = self._verified.get(digest)
+        if entry is None:
+            return None
+        if (
+            entry.generation != self._changes.generation
+            or time.monotonic() - entry.read_at >= self._cache_seconds
+        ):
+            self._verified.pop(digest, None)
+            return None
+        now = self._clock()
+        if entry.expires_at is not None and entry.expires_at <= now:
+            return None
+        if entry.used_at < now - TOUCH_INTERVAL:
+            return None
+        return entry.actor
 
     def authenticate(self, authorization: str | None) -> Actor:
-        """Resolve an `Authorization: Bearer …` header to an actor, or raise Unauthenticated."""
+        """Resolve an `Authorization: Bearer …` header to an actor, or raise Unauthenticated.
+
+        Reads the store (and records the token's use when due), and remembers the answer
+        for `remembered`."""
         if not authorization:
             raise Unauthenticated("Authorization not provided")
         scheme, _, secret = authorization.partition(" ")
@@ -43,6 +113,9 @@ class IdentityService:
         if token_type is None:
             raise Unauthenticated("Invalid token")
         digest = tokens.hash_token(secret, self._key)
+        # Noted before the read: a change committed while we read makes the memory stale.
+        generation = self._changes.generation
+        read_at = time.monotonic()
         now = self._clock()
         with self._db.read() as session:
             found = store.token_by_hash(session, digest)
@@ -50,8 +123,17 @@ class IdentityService:
             raise Unauthenticated("Invalid token")
         token, user = found
         actor = _actor_of(token, user, now)
-        if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
+        used_at = token.last_used_at
+        if used_at is None or used_at < now - TOUCH_INTERVAL:
+            # Recorded by this call or, if the compare-and-set lost, by a concurrent one.
             self._touch(token, now)
+            used_at = now
+        if self._cache_seconds:
+            if len(self._verified) >= MAX_CACHED_TOKENS:
+                self._verified.clear()
+            self._verified[digest] = _Verified(
+                actor, token.expires_at, used_at, read_at, generation
+            )
         return actor
 
     def actor_of_token(self, token_id: str) -> Actor:

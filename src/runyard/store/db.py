@@ -74,6 +74,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The factory of this database's sessions, for store modules that listen to their
+        events (`store.identity.IdentityChanges`)."""
+        return self._sessions
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         with self._sessions() as session:

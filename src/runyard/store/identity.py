@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +14,14 @@ from sqlalchemy import (
     CursorResult,
     ForeignKey,
     String,
+    event,
     func,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, sessionmaker
 
 from runyard.errors import Conflict
 from runyard.store.base import Base, UtcDateTime
@@ -51,6 +53,63 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# The execution option that marks a write to users or tokens as bookkeeping (last used, last
+# login) rather than a change of who may do what; `IdentityChanges` does not count it.
+_BOOKKEEPING = "runyard_identity_bookkeeping"
+_IDENTITY_TABLES = frozenset({"users", "api_tokens"})
+
+
+class IdentityChanges:
+    """Counts the committed changes to users and API tokens made through one database's
+    sessions in this process: a revoked token, a deactivated user, a changed role.
+
+    Whoever keeps what it read of them (the token verification cache of
+    `services.identity`) notes `generation` before reading and trusts what it kept only
+    while the count is unchanged. Every such change goes through a session of the store
+    (ORM attribute changes, or UPDATE/DELETE statements), so none is missed; changes made
+    by other processes are not seen here at all.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.generation = 0
+        self._lock = threading.Lock()  # two commits at once must both move the count on
+        event.listen(sessions, "before_flush", self._on_flush)
+        event.listen(sessions, "do_orm_execute", self._on_execute)
+        event.listen(sessions, "after_commit", self._on_commit)
+        event.listen(sessions, "after_rollback", self._on_rollback)
+
+    @staticmethod
+    def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
+        # New rows change nobody's rights (a new token is simply not cached yet).
+        changed = (*session.dirty, *session.deleted)
+        if any(isinstance(row, UserRow | ApiTokenRow) for row in changed):
+            session.info[_CHANGED] = True
+
+    @staticmethod
+    def _on_execute(state: ORMExecuteState) -> None:
+        if not (state.is_update or state.is_delete):
+            return
+        if state.execution_options.get(_BOOKKEEPING):
+            return
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _IDENTITY_TABLES:
+            state.session.info[_CHANGED] = True
+
+    def _on_commit(self, session: Session) -> None:
+        # After the commit, not before: a reader that noted the old count and then read the
+        # old rows keeps them under that count, which no longer matches.
+        if session.info.pop(_CHANGED, False):
+            with self._lock:
+                self.generation += 1
+
+    @staticmethod
+    def _on_rollback(session: Session) -> None:
+        session.info.pop(_CHANGED, None)
+
+
+_CHANGED = "runyard_identity_changed"
 
 
 def get_user(session: Session, user_id: str) -> UserRow | None:
@@ -206,7 +265,7 @@ def touch_token(
             or_(ApiTokenRow.last_used_at.is_(None), ApiTokenRow.last_used_at < stale_before),
         )
         .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{_BOOKKEEPING: True})
     )
     # UPDATE statements always yield a CursorResult, which carries the matched row count.
     assert isinstance(touched, CursorResult)
@@ -217,6 +276,6 @@ def touch_token(
             update(UserRow)
             .where(UserRow.id == user_id)
             .values(last_login_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, **{_BOOKKEEPING: True})
         )
     return True
