@@ -23,7 +23,7 @@ from runyard.errors import Forbidden, NotFound
 from runyard.store import project_sharing as sharing_store
 from runyard.store import projects as projects_store
 from runyard.store.collections import Viewer
-from runyard.store.projects import ProjectRow
+from runyard.store.projects import ProjectAccessFacts, ProjectRow
 
 
 def viewer_of(actor: Actor) -> Viewer | None:
@@ -33,7 +33,7 @@ def viewer_of(actor: Actor) -> Viewer | None:
     return Viewer(user_id=actor.user_id, workspace_member=is_workspace_member(actor.role))
 
 
-def access_to(session: Session, actor: Actor, project: ProjectRow) -> AccessLevel:
+def access_to(session: Session, actor: Actor, project: ProjectAccessFacts) -> AccessLevel:
     viewer = viewer_of(actor)
     levels = [] if viewer is None else sharing_store.levels_for(session, project, viewer)
     return project_access(
@@ -54,13 +54,31 @@ def checked_project(
     row = projects_store.get_project(session, project_id)
     if row is None:
         raise NotFound("project", project_id)
-    access = access_to(session, actor, row)
-    if access is AccessLevel.NONE:
+    facts = ProjectAccessFacts(
+        id=row.id, owner_id=row.owner_id, workspace_access=row.workspace_access
+    )
+    return row, _allowed(session, actor, facts, action)
+
+
+def checked_access(session: Session, actor: Actor, project_id: str, action: Action) -> AccessLevel:
+    """`checked_project` for callers that need only the access, not the project: it reads
+    the project's access facts alone (`store.projects.access_facts`), never its notebook."""
+    facts = projects_store.access_facts(session, project_id)
+    if facts is None:
         raise NotFound("project", project_id)
+    return _allowed(session, actor, facts, action)
+
+
+def _allowed(
+    session: Session, actor: Actor, project: ProjectAccessFacts, action: Action
+) -> AccessLevel:
+    access = access_to(session, actor, project)
+    if access is AccessLevel.NONE:
+        raise NotFound("project", project.id)
     if not may_on_project(actor, action, access):
         needed = required_project_access(action)
         raise Forbidden(
             f"Insufficient access: {action.value} needs {needed.value} on this project; "
             f"you have {access.value}"
         )
-    return row, access
+    return access

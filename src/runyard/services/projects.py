@@ -8,13 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from runyard.domain import notebook as notebooks
 from runyard.domain import parameters as params
 from runyard.domain.access import AccessLevel
 from runyard.domain.permissions import Action, Actor, is_allowed
 from runyard.errors import BadRequest, Forbidden, InvalidNotebook, NotFound, ProjectNotPublished
 from runyard.services import keyset
-from runyard.services.project_access import checked_project, viewer_of
+from runyard.services.project_access import checked_access, checked_project, viewer_of
 from runyard.store import cells as cell_store
 from runyard.store import identity as identity_store
 from runyard.store import project_listing as listing
@@ -79,9 +81,15 @@ class ProjectService:
     def check(self, actor: Actor, project_id: str, action: Action) -> AccessLevel:
         """The actor's access to the project; raises unless they may take `action` on it
         (NotFound if the project is hidden from them, Forbidden if their access is short)."""
-        require(actor, action)
         with self._db.read() as session:
-            return checked_project(session, actor, project_id, action)[1]
+            return self.check_in(session, actor, project_id, action)
+
+    @staticmethod
+    def check_in(session: Session, actor: Actor, project_id: str, action: Action) -> AccessLevel:
+        """`check` within the caller's read session, so that a read which goes on past the
+        check (a run's status) takes one session, one connection and one snapshot."""
+        require(actor, action)
+        return checked_access(session, actor, project_id, action)
 
     def list(
         self,

@@ -324,10 +324,10 @@ class RunService:
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, actor: Actor, project_id: str, run_id: str, *, events: bool = False) -> RunDetail:
-        self._projects.check(actor, project_id, Action.READ_PROJECTS)
-        _not_a_dry_run(run_id)
         with self._db.read() as session:
-            run = store.get_run(session, run_id)
+            self._projects.check_in(session, actor, project_id, Action.READ_PROJECTS)
+            _not_a_dry_run(run_id)
+            run = store.read_run(session, run_id)
             if run is None or run.project_id != project_id:
                 raise NotFound("run", run_id)
             found = store.events_of(session, run_id) if events else []

@@ -23,7 +23,7 @@ from runyard.store.collections import (
 from runyard.store.grants import set_access
 from runyard.store.groups import GroupMemberRow, GroupRow
 from runyard.store.identity import UserRow
-from runyard.store.projects import ProjectRow
+from runyard.store.projects import ProjectAccessFacts, ProjectRow
 
 
 class ProjectUserAccessRow(Base):
@@ -85,7 +85,7 @@ def visible_projects(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def levels_for(session: Session, project: ProjectRow, viewer: Viewer) -> list[str]:
+def levels_for(session: Session, project: ProjectAccessFacts, viewer: Viewer) -> list[str]:
     """Every access level `viewer` is granted on `project`, from whichever source."""
     levels: list[str] = []
     own = session.get(ProjectUserAccessRow, (project.id, viewer.user_id))

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from runyard.api import error_wire, run_wire, wire
 from runyard.api.deps import ActorDep, ServicesDep
@@ -130,7 +131,7 @@ def _trigger(
     return trigger
 
 
-def get_run_status(
+async def get_run_status(
     projectId: uuid.UUID,
     runId: uuid.UUID,
     actor: ActorDep,
@@ -139,7 +140,11 @@ def get_run_status(
         bool, Header(alias="enable-expanded-stats", description="Add stateEvents")
     ] = False,
 ) -> run_wire.ProjectRun:
-    detail = services.runs.get(actor, str(projectId), str(runId), events=expanded)
+    # The clients' most frequent request (they poll it): async, so that the read is the one
+    # hop to the thread pool, instead of FastAPI running the whole endpoint there.
+    detail = await run_in_threadpool(
+        services.runs.get, actor, str(projectId), str(runId), events=expanded
+    )
     return run_out(
         detail.run,
         services.public_url,
