@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from runyard.app import build_runtime, create_app
 from runyard.config import Settings
 from tests.api.sharing_cast import owned_project, person, share_users
 from tests.cast import notebook, trigger, wait_for_end
+from tests.embedded_pages import REFRESH, followed, frame_of, path_of
 
 pytestmark = pytest.mark.kernel
 
@@ -29,11 +29,6 @@ def presign(client: TestClient, project_id: str, **body: object) -> str:
     assert set(response.json()) == {"url"}
     url: str = response.json()["url"]
     return url
-
-
-def path_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
 
 
 @pytest.fixture
@@ -107,9 +102,6 @@ def test_bad_requests_and_callers_without_full_access_are_refused(
 
 # -- the app run with the URL's inputs -------------------------------------------------------
 
-REFRESH = re.compile(r'<meta http-equiv="refresh" content="\d+; url=([^"]+)">')
-FRAME = re.compile(r'<iframe class="notebook app" sandbox src="([^"]+)"')
-
 
 def app_runs(client: TestClient, project_id: str) -> list[dict[str, Any]]:
     """The project's runs started by embedded apps (Hex's APP_REFRESH trigger)."""
@@ -119,29 +111,6 @@ def app_runs(client: TestClient, project_id: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     runs: list[dict[str, Any]] = response.json()["runs"]
     return runs
-
-
-def followed(anonymous: TestClient, path: str, timeout: float = 60) -> str:
-    """The embedded page at `path`, reloaded as its meta refresh says until it stops."""
-    deadline = time.monotonic() + timeout
-    while True:
-        page = anonymous.get(path)
-        assert page.status_code == 200, page.text
-        refresh = REFRESH.search(page.text)
-        if refresh is None:
-            return page.text
-        assert "refreshes every" in page.text and "Running the app" in page.text
-        assert time.monotonic() < deadline, "the embedded run did not end"
-        path = html.unescape(refresh.group(1))
-        time.sleep(0.2)
-
-
-def frame_of(anonymous: TestClient, page: str) -> str:
-    found = FRAME.search(page)
-    assert found is not None, page
-    frame = anonymous.get(html.unescape(found.group(1)))
-    assert frame.status_code == 200, frame.text
-    return frame.text
 
 
 def published_run_id(client: TestClient, project_id: str) -> str:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.compat.clients import Projects, drive, in_client_env, printed
+from tests.embedded_pages import followed, frame_of, path_of
 from tests.servers import TOKEN, Server
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -110,3 +112,17 @@ def test_the_cli_cancels_a_run(server: Server, projects: Projects) -> None:
     cancelled = hex_cli(server, "runs", "cancel", projects.slow, started["runId"], "--yes")
     assert "cancelled successfully" in cancelled
     assert server.wait_for(projects.slow, started["runId"], {"KILLED"})["status"] == "KILLED"
+
+
+def test_the_sdk_makes_a_presigned_url_that_opens_the_app_run_with_its_inputs(
+    server: Server, projects: Projects
+) -> None:
+    outcome = sdk(server, {"embed": projects.quick, "input_parameters": {"region": "EMEA"}})
+    url = outcome["embedded"]["url"]
+    assert path_of(url).startswith(f"/embed/{projects.quick}?token=")
+    # Opened as an embedding site's visitor opens it: no token, no session.
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as anonymous:
+        page = followed(anonymous, path_of(url), timeout=120)
+        outputs = frame_of(anonymous, page)
+    assert "EMEA: 3 days" in outputs
+    assert "summary = f" not in outputs  # the app's outputs, not its code

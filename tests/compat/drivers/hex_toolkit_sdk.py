@@ -10,7 +10,9 @@ HEX_API_KEY. argv[1] is JSON naming what to do:
   until the run ends (every `poll_interval` seconds, default 0.3, for at most `timeout`,
   default 120), then `runs.list` of that project's COMPLETED runs two at a time;
 - `{"cancel": PROJECT_ID}`: `projects.run`, `runs.cancel`, then `runs.get_status` until
-  the run ends.
+  the run ends;
+- `{"embed": PROJECT_ID, "input_parameters": {...}}`: `embedding.create_presigned_url`
+  with those inputs, a minute's expiry and display options.
 
 The last line printed is JSON: the parsed models, dumped.
 """
@@ -78,6 +80,17 @@ elif "run" in request:
         request.get("poll_interval", 0.3),
         request.get("timeout", 120),
     )
+elif "embed" in request:
+    outcome = {
+        "embedded": dumped(
+            client.embedding.create_presigned_url(
+                request["embed"],
+                input_parameters=request.get("input_parameters"),
+                expires_in=60_000,
+                display_options={"noEmbedFooter": True},
+            )
+        )
+    }
 else:
     outcome = cancel(request["cancel"])
 print(json.dumps(outcome))
