@@ -127,7 +127,13 @@ def main() -> None:
         url = f"sqlite:///{workdir / 'runyard.db'}"
         process, base_url = serve(workdir, url, metrics=True)
         try:
-            path = completed_run(base_url, workdir)
+            with httpx.Client(
+                base_url=f"{base_url}/api/v1",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=60,
+            ) as http:
+                wait_until_up(http, 60)
+                path = completed_run(http, workdir)
         finally:
             stop(process)
 
