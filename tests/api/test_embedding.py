@@ -124,14 +124,16 @@ def test_a_url_with_other_inputs_shows_the_app_run_with_them_and_leaves_the_app_
     client: TestClient, published: str
 ) -> None:
     before = published_run_id(client, published)
-    url = presign(client, published, inputParameters={"n": 21}, expiresIn=1000)
     with TestClient(client.app) as anonymous:  # type: ignore[arg-type]
+        # Signed once the anonymous client has started (its lifespan can take a second on a
+        # busy machine), so the URL is still valid for the first open.
+        url = presign(client, published, inputParameters={"n": 21}, expiresIn=2000)
         first = anonymous.get(path_of(url))
         assert first.status_code == 200, first.text
         assert "Running the app" in first.text and '<code class="param">n=21</code>' in first.text
         refresh = REFRESH.search(first.text)
         assert refresh is not None, first.text
-        time.sleep(1.1)
+        time.sleep(2.1)
         # The URL has expired, but the page it opened follows its run with a token of its own.
         assert anonymous.get(path_of(url)).status_code == 403
         shown = followed(anonymous, html.unescape(refresh.group(1)))
