@@ -144,13 +144,8 @@ class RunService:
                 earlier = self._replay(session, project_id, request.idempotency_key, now)
                 if earlier is not None:
                     return Triggered(run=earlier, replayed=True)
-            project = project_store.get_project(session, project_id)
-            assert project is not None
-            run = lifecycle.create(
-                session,
-                self._new_run(
-                    actor, version, inputs, options, request, project.run_timeout_seconds, now
-                ),
+            run = self._create_run(
+                session, project_id, actor, version, inputs, options, request, now
             )
             if recipients:
                 notification_store.add_plan(session, run.id, now)
@@ -221,13 +216,8 @@ class RunService:
                 current = store.get_run(session, named.run_id) if named else None
                 if current is not None and _still_shown(current, now, reuse_for):
                     return Triggered(run=current, replayed=True)
-                project = project_store.get_project(session, project_id)
-                assert project is not None
-                run = lifecycle.create(
-                    session,
-                    self._new_run(
-                        actor, version, inputs, options, request, project.run_timeout_seconds, now
-                    ),
+                run = self._create_run(
+                    session, project_id, actor, version, inputs, options, request, now
                 )
                 try:
                     if named is None:
@@ -262,6 +252,27 @@ class RunService:
             self._ring(run.id)
             return Triggered(run=run)
         raise Unprocessable("The embedded app's run is being started by a concurrent request")
+
+    def _create_run(
+        self,
+        session: Any,
+        project_id: str,
+        actor: Actor,
+        version: Any,
+        inputs: Mapping[str, Any],
+        options: lifecycle.RunOptions,
+        request: TriggerRequest,
+        now: datetime,
+    ) -> RunRow:
+        """Store a new PENDING run of `version`, under the project's run time limit."""
+        project = project_store.get_project(session, project_id)
+        assert project is not None
+        return lifecycle.create(
+            session,
+            self._new_run(
+                actor, version, inputs, options, request, project.run_timeout_seconds, now
+            ),
+        )
 
     def _new_run(
         self,
