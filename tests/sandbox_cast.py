@@ -35,9 +35,14 @@ def promote():
     return store.total_changes
 
 def list_any(paths):
-    if not paths:
-        raise LookupError("nothing to list")
-    return [os.listdir(path) for path in paths]
+    # A pooled kernel may have been started before the test took its list of folders, so the
+    # list can hold this kernel's own folder, which it may of course read.
+    from ipykernel.connect import get_connection_file
+    mine = os.path.dirname(os.path.realpath(get_connection_file()))
+    others = [path for path in paths if os.path.realpath(path) != mine]
+    if not others:
+        raise LookupError("no other kernel's folder to list")
+    return [os.listdir(path) for path in others]
 
 attempt("read the secret key", lambda: open(os.path.join(HOME, "secret.key")).read())
 attempt("list RUNYARD_HOME", lambda: os.listdir(HOME))

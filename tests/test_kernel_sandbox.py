@@ -115,6 +115,7 @@ def test_a_notebook_cannot_read_the_store_promote_its_author_or_touch_the_server
     results = attempt_results(editor.http, project_id, str(run["runId"]), editor.token)
     succeeded = {name: result for name, result in results.items() if "SUCCEEDED" in result}
     assert succeeded == {}
+    assert "no other kernel's folder" not in results["list other runs' folders"]
     assert len(results) == 9
     me = editor.http.get("/api/v1/users/me").json()
     assert me["role"] == "EDITOR"
