@@ -24,6 +24,7 @@ from runyard import __doc__ as package_doc
 from runyard.api import errors as api_errors
 from runyard.api import openapi, rate_limits
 from runyard.api import operations as operations_api
+from runyard.api.status_polls import StatusPolls
 from runyard.api.tracing import TraceIdMiddleware
 from runyard.api.v1 import audit as audit_api
 from runyard.api.v1 import cells as cells_api
@@ -531,6 +532,14 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     )
     for kind in (RunyardError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(kind, _error_response)
+    # Innermost: the polls it answers get the trace id, metrics and quota headers too.
+    app.add_middleware(
+        StatusPolls,
+        services=runtime.services,
+        counted=any(
+            rate_limits.counted(runtime.settings, "GET", path) for path in runs_api.status_paths()
+        ),
+    )
     app.add_middleware(rate_limits.QuotaHeaders)
     app.add_middleware(TraceIdMiddleware)
     if metrics_on:

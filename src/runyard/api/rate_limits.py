@@ -61,6 +61,13 @@ def group_of(method: str, path: str) -> str:
     return GROUP_OF.get((method.upper(), relative), DEFAULT_GROUP)
 
 
+def counted(settings: Settings, method: str, path: str) -> bool:
+    """Whether requests to a route are counted against a limit (by `dependencies`)."""
+    if not settings.rate_limits_enabled:
+        return False
+    return settings.rate_limits.get(group_of(method, path), UNLIMITED) != UNLIMITED
+
+
 @dataclass(frozen=True)
 class Quota:
     """What is left of the tightest limit of a group after a request was counted."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The contextvar itself lives in the leaf module `runyard.tracing`, so that services (which may
 # not import the API) can stamp the audit log with the same id; re-exported here for the API.
-from runyard.tracing import current_trace_id, reset_trace_id, set_trace_id
+from runyard.tracing import current_trace_id, new_trace_id, reset_trace_id, set_trace_id
 
 __all__ = ["TraceIdMiddleware", "current_trace_id"]
 
@@ -23,7 +21,7 @@ class TraceIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = uuid.uuid4().hex
+        trace_id = new_trace_id()
         token = set_trace_id(trace_id)
 
         async def send_with_header(message: Message) -> None:

@@ -69,6 +69,14 @@ def checked_access(session: Session, actor: Actor, project_id: str, action: Acti
     return _allowed(session, actor, facts, action)
 
 
+def checked_facts(
+    session: Session, actor: Actor, facts: ProjectAccessFacts, action: Action
+) -> AccessLevel:
+    """`checked_access` for callers that read the project's access facts themselves, in the
+    same statement as what they read next (`store.run_polls`)."""
+    return _allowed(session, actor, facts, action)
+
+
 def _allowed(
     session: Session, actor: Actor, project: ProjectAccessFacts, action: Action
 ) -> AccessLevel:

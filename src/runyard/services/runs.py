@@ -31,15 +31,18 @@ from runyard.kernel.orphans import kill_orphaned_kernel
 from runyard.services import run_lifecycle as lifecycle
 from runyard.services.audit import AuditLog
 from runyard.services.notifications import NotificationService, checked_recipients
-from runyard.services.projects import ProjectService
+from runyard.services.project_access import checked_facts
+from runyard.services.projects import ProjectService, require
 from runyard.services.run_pages import page_of
 from runyard.store import embedded_runs as embedded_store
 from runyard.store import notifications as notification_store
 from runyard.store import projects as project_store
+from runyard.store import run_polls as poll_store
 from runyard.store import runs as store
 from runyard.store import views as view_store
 from runyard.store.db import Database
 from runyard.store.projects import ProjectVersionRow
+from runyard.store.run_polls import PolledRun
 from runyard.store.runs import IdempotencyKeyRow, RunEventRow, RunRow
 
 log = logging.getLogger(__name__)
@@ -343,6 +346,30 @@ class RunService:
                 raise NotFound("run", run_id)
             found = store.events_of(session, run_id) if events else []
         return RunDetail(run=run, events=found)
+
+    @property
+    def polls_inline(self) -> bool:
+        """Whether `poll` may be called on an event loop (see `Database.quick_reads_inline`)."""
+        return self._db.quick_reads_inline
+
+    @property
+    def quick_read_concurrency(self) -> int:
+        """How many `poll`s off the event loop should run at once (see `Database`)."""
+        return self._db.quick_read_concurrency
+
+    def poll(self, actor: Actor, project_id: str, run_id: str) -> PolledRun:
+        """The run for GET run status without events: `get`'s checks and answers, with the
+        project's access facts and the run read in one statement (`store.run_polls`)."""
+        require(actor, Action.READ_PROJECTS)
+        with self._db.quick_read() as session:
+            found = poll_store.poll_run(session, project_id, run_id)
+            if found is None:
+                raise NotFound("project", project_id)
+            checked_facts(session, actor, found.project, Action.READ_PROJECTS)
+            _not_a_dry_run(run_id)
+            if found.run is None:
+                raise NotFound("run", run_id)
+            return found.run
 
     def list(
         self,

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _BEGIN_MODE = "runyard_sqlite_begin"
+# Connections a network database's pool keeps open; up to 20 more are opened when needed and
+# closed after.
+_KEPT_CONNECTIONS = 10
 
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     # pool_pre_ping: a scheduler or worker outlives database restarts.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=_KEPT_CONNECTIONS, max_overflow=20)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -36,20 +39,7 @@ def _sqlite_engine(url: str) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from pysqlite so that we can say BEGIN IMMEDIATE
-        # below; its own implicit BEGIN is deferred.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers proceed while one writer writes; the busy timeout makes a second
-        # writer wait for the lock instead of failing at once.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+    _prepare_sqlite_connections(engine, busy_timeout_ms=30000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -62,6 +52,42 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _quick_read_engine(url: str) -> Engine:
+    """SQLite connections for quick reads on the caller's own thread (`Database.quick_read`).
+
+    A pool of their own, so a quick read never waits for a connection the worker threads
+    hold; usually one connection, taken and given back by the event loop, with more made
+    (and closed after) only if several threads read at once. Without the `begin` listener
+    each statement is its own snapshot, with no BEGIN and ROLLBACK around it. In WAL mode a
+    reader does not wait for writers; the short busy timeout bounds the rare waits that
+    remain (a checkpoint's recovery), since the caller may be the event loop.
+    """
+    engine = create_engine(
+        url,
+        pool_size=1,
+        max_overflow=-1,
+        connect_args={"check_same_thread": False, "timeout": 1},
+    )
+    _prepare_sqlite_connections(engine, busy_timeout_ms=1000)
+    return engine
+
+
+def _prepare_sqlite_connections(engine: Engine, *, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that we can say BEGIN IMMEDIATE
+        # (in `_sqlite_engine`); its own implicit BEGIN is deferred.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers proceed while one writer writes; the busy timeout makes a second
+        # writer wait for the lock instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+
 class Database:
     """Sessions for the services: `with db.write() as s:` commits, or rolls back on error."""
 
@@ -69,6 +95,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Created on first use: most processes (workers, the CLI) never make a quick read.
+        self._quick_engine: Engine | None = None
+        self._quick_sessions: sessionmaker[Session] | None = None
 
     @property
     def dialect(self) -> str:
@@ -99,8 +128,47 @@ class Database:
         with self._sessions() as session:
             yield session
 
+    @property
+    def quick_reads_inline(self) -> bool:
+        """Whether a `quick_read` may run on an event loop rather than in a worker thread.
+
+        True for SQLite: a read of a few pages of a local file takes tens of microseconds,
+        less than the hop to a worker thread and back, which under load also makes the loop
+        and the threads take turns for the GIL. A network database keeps its reads off the
+        loop, where a slow server would stall every request.
+        """
+        # An in-memory database exists once per connection: another engine would not see it.
+        return self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
+
+    @contextmanager
+    def quick_read(self) -> Iterator[Session]:
+        """A session for one short read, such as a run's status, whose statements each run
+        on their own, outside a transaction: no BEGIN and ROLLBACK around them, which on a
+        network database are two more round trips than the read itself. On SQLite it has
+        connections of its own, so that it may run on the caller's thread (see
+        `quick_reads_inline`); elsewhere it takes the pool's connections, at most
+        `quick_read_concurrency` at once."""
+        if self._quick_sessions is None:
+            if self.quick_reads_inline:
+                self._quick_engine = _quick_read_engine(self.url)
+                quick = self._quick_engine
+            else:
+                quick = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._quick_sessions = sessionmaker(quick, expire_on_commit=False)
+        with self._quick_sessions() as session:
+            yield session
+
+    @property
+    def quick_read_concurrency(self) -> int:
+        """How many quick reads off the event loop should run at once: the connections the
+        pool keeps. More would open and close a connection each (the pool's overflow), a
+        new server process per read on PostgreSQL."""
+        return _KEPT_CONNECTIONS
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._quick_engine is not None:
+            self._quick_engine.dispose()
 
 
 # Alembic (with Mako and every dialect's DDL) is imported only by the functions that migrate:

@@ -23,6 +23,7 @@ from runyard.api.tracing import current_trace_id
 from runyard.domain.run_page import run_page_path
 from runyard.domain.run_status import RunStatus, RunTrigger
 from runyard.services.runs import ARTIFACTS, TriggerRequest
+from runyard.store.run_polls import PolledRun
 from runyard.store.runs import RunEventRow, RunRow
 
 router = APIRouter(tags=["runs"])
@@ -41,7 +42,7 @@ def run_page_url(base: str, project_id: str, run_id: str) -> str:
 
 
 def run_out(
-    run: RunRow, base: str, now: datetime, events: list[RunEventRow] | None = None
+    run: RunRow | PolledRun, base: str, now: datetime, events: list[RunEventRow] | None = None
 ) -> run_wire.ProjectRun:
     # startTime is when the run was accepted, so it is never null (prefect-hex requires
     # it); the kernel's own start is the extension field kernelStartTime.
@@ -74,7 +75,9 @@ def run_out(
     )
 
 
-def _notifications_out(run: RunRow) -> list[run_wire.ProjectRunNotificationRecipient] | None:
+def _notifications_out(
+    run: RunRow | PolledRun,
+) -> list[run_wire.ProjectRunNotificationRecipient] | None:
     recipients = run.options.get("notificationRecipients")
     if not recipients:
         return None
@@ -218,14 +221,23 @@ def _artifact(name: str, media_type: str) -> Callable[..., Response]:
     return artifact
 
 
-for _family, _one, _many in (
+# Each family's path of one run and of its project's runs.
+_FAMILIES: tuple[tuple[Family, str, str], ...] = (
     ("plural", "/projects/{projectId}/runs/{runId}", "/projects/{projectId}/runs"),
     ("singular", "/project/{projectId}/run/{runId}", "/project/{projectId}/run"),
-):
+)
+
+
+def status_paths() -> list[str]:
+    """The paths (under /api/v1) of GET run status, in both families."""
+    return [one for _, one, _ in _FAMILIES]
+
+
+for _family, _one, _many in _FAMILIES:
     _suffix = "" if _family == "plural" else " (legacy path)"
     router.add_api_route(
         _many,
-        _trigger(_family),  # type: ignore[arg-type]
+        _trigger(_family),
         methods=["POST"],
         status_code=201,
         response_model=run_wire.RunTriggered,
