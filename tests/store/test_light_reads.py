@@ -1,5 +1,5 @@
-"""The Core reads behind a run's status (`read_run`, `access_facts`) give what the ORM loads
-give, on both databases."""
+"""The Core reads behind a run's status (`read_run`, `access_facts`, `poll_run`) give what
+the ORM loads give, on both databases, and quick reads always see what was committed."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text, update
+from sqlalchemy.exc import DBAPIError
 
 from runyard.store import projects as project_store
+from runyard.store import run_polls
 from runyard.store import runs as run_store
 from runyard.store.db import Database
 from runyard.store.identity import UserRow
@@ -49,7 +51,7 @@ def project_id(db: Database) -> str:
     return project_id
 
 
-def test_read_run_gives_every_column_as_the_orm_loads_it(db: Database, project_id: str) -> None:
+def add_run(db: Database, project_id: str) -> str:
     run_id = str(uuid.uuid4())
     with db.write() as s:
         s.add(
@@ -79,6 +81,11 @@ def test_read_run_gives_every_column_as_the_orm_loads_it(db: Database, project_i
                 lateness_ms=60000,
             )
         )
+    return run_id
+
+
+def test_read_run_gives_every_column_as_the_orm_loads_it(db: Database, project_id: str) -> None:
+    run_id = add_run(db, project_id)
     with db.read() as s:
         light = run_store.read_run(s, run_id)
     with db.read() as s:
@@ -104,3 +111,44 @@ def test_access_facts_are_the_projects_owner_and_workspace_access(
     assert facts == ProjectAccessFacts(project_id, row.owner_id, "CAN_VIEW")
     with db.read() as s:
         assert project_store.access_facts(s, str(uuid.uuid4())) is None
+
+
+def test_poll_run_gives_the_access_facts_and_the_runs_columns_as_the_orm_loads_them(
+    db: Database, project_id: str
+) -> None:
+    run_id = add_run(db, project_id)
+    with db.quick_read() as s:
+        polled = run_polls.poll_run(s, project_id, run_id)
+    with db.read() as s:
+        loaded = run_store.get_run(s, run_id)
+        facts = project_store.access_facts(s, project_id)
+    assert polled is not None and polled.run is not None and loaded is not None
+    assert polled.project == facts
+    fields = polled.run.__slots__
+    assert {f: getattr(polled.run, f) for f in fields} == {f: getattr(loaded, f) for f in fields}
+
+
+def test_poll_run_tells_no_project_from_no_run(db: Database, project_id: str) -> None:
+    run_id = add_run(db, project_id)
+    with db.quick_read() as s:
+        assert run_polls.poll_run(s, str(uuid.uuid4()), run_id) is None
+        unknown = run_polls.poll_run(s, project_id, str(uuid.uuid4()))
+    assert unknown is not None and unknown.run is None and unknown.project.id == project_id
+
+
+def test_a_quick_read_sees_every_commit_at_once_and_outlives_a_failed_statement(
+    db: Database, project_id: str
+) -> None:
+    run_id = add_run(db, project_id)
+    for status in ("RUNNING", "COMPLETED", "KILLED"):
+        with db.write() as s:
+            s.execute(update(RunRow).where(RunRow.id == run_id).values(status=status))
+        with db.quick_read() as s:
+            polled = run_polls.poll_run(s, project_id, run_id)
+        assert polled is not None and polled.run is not None
+        assert polled.run.status == status
+    with pytest.raises(DBAPIError), db.quick_read() as s:
+        s.execute(text("SELECT * FROM no_such_table"))
+    with db.quick_read() as s:
+        polled = run_polls.poll_run(s, project_id, run_id)
+    assert polled is not None and polled.run is not None and polled.run.status == "KILLED"

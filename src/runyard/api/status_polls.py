@@ -21,7 +21,7 @@ import uuid
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -60,7 +60,7 @@ class StatusPolls:
             return
         await answer(scope, receive, send)
 
-    async def _answer(self, scope: Scope) -> JSONResponse | None:
+    async def _answer(self, scope: Scope) -> Response | None:
         """The answer to an ordinary poll; None for anything the route must serve."""
         matched = self._match(scope)
         if matched is None:
@@ -90,7 +90,7 @@ class StatusPolls:
         body = run_out(run, services.public_url, services.runs.now())
         scope["route"] = route
         scope["path_params"] = path_params
-        return JSONResponse(body.model_dump(mode="json"))
+        return Response(body.model_dump_json(), media_type="application/json")
 
     def _match(self, scope: Scope) -> tuple[Route, dict[str, Any]] | None:
         if not scope["path"].startswith(API_PREFIX):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -21,6 +24,8 @@ _BEGIN_MODE = "runyard_sqlite_begin"
 # Connections a network database's pool keeps open; up to 20 more are opened when needed and
 # closed after.
 _KEPT_CONNECTIONS = 10
+# Threads that keep a connection for quick reads on SQLite: the event loop, and a margin.
+_KEPT_QUICK_CONNECTIONS = 4
 
 
 log = logging.getLogger(__name__)
@@ -55,18 +60,15 @@ def _sqlite_engine(url: str) -> Engine:
 def _quick_read_engine(url: str) -> Engine:
     """SQLite connections for quick reads on the caller's own thread (`Database.quick_read`).
 
-    A pool of their own, so a quick read never waits for a connection the worker threads
-    hold; usually one connection, taken and given back by the event loop, with more made
-    (and closed after) only if several threads read at once. Without the `begin` listener
+    Each thread that makes quick reads (the event loop, in practice) keeps one connection
+    open for good, outside the pool the worker threads share: a quick read never waits for
+    a connection, nor pays for taking one and giving it back. Without the `begin` listener
     each statement is its own snapshot, with no BEGIN and ROLLBACK around it. In WAL mode a
     reader does not wait for writers; the short busy timeout bounds the rare waits that
     remain (a checkpoint's recovery), since the caller may be the event loop.
     """
     engine = create_engine(
-        url,
-        pool_size=1,
-        max_overflow=-1,
-        connect_args={"check_same_thread": False, "timeout": 1},
+        url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 1}
     )
     _prepare_sqlite_connections(engine, busy_timeout_ms=1000)
     return engine
@@ -98,6 +100,9 @@ class Database:
         # Created on first use: most processes (workers, the CLI) never make a quick read.
         self._quick_engine: Engine | None = None
         self._quick_sessions: sessionmaker[Session] | None = None
+        self._kept = threading.local()  # on SQLite, each thread's own quick-read connection
+        self._kept_connections: list[Connection] = []
+        self._kept_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -148,15 +153,46 @@ class Database:
         connections of its own, so that it may run on the caller's thread (see
         `quick_reads_inline`); elsewhere it takes the pool's connections, at most
         `quick_read_concurrency` at once."""
-        if self._quick_sessions is None:
-            if self.quick_reads_inline:
-                self._quick_engine = _quick_read_engine(self.url)
-                quick = self._quick_engine
-            else:
-                quick = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._quick_sessions = sessionmaker(quick, expire_on_commit=False)
-        with self._quick_sessions() as session:
+        if not self.quick_reads_inline:
+            if self._quick_sessions is None:
+                autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                self._quick_sessions = sessionmaker(autocommit, expire_on_commit=False)
+            with self._quick_sessions() as session:
+                yield session
+            return
+        with (
+            self._quick_connection() as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+        ):
             yield session
+
+    @contextmanager
+    def _quick_connection(self) -> Iterator[Connection]:
+        """The calling thread's kept SQLite connection, made on its first quick read. Past
+        `_KEPT_QUICK_CONNECTIONS` threads (there is one event loop), a connection for the one
+        read; a connection that failed is closed and made anew on the next."""
+        kept: Connection | None = getattr(self._kept, "connection", None)
+        if kept is None:
+            with self._kept_lock:
+                if self._quick_engine is None:
+                    self._quick_engine = _quick_read_engine(self.url)
+                engine = self._quick_engine
+                if len(self._kept_connections) < _KEPT_QUICK_CONNECTIONS:
+                    kept = engine.connect()
+                    self._kept_connections.append(kept)
+                    self._kept.connection = kept
+            if kept is None:
+                with engine.connect() as once:
+                    yield once
+                return
+        try:
+            yield kept
+        except DBAPIError:
+            with self._kept_lock:
+                self._kept_connections.remove(kept)
+            del self._kept.connection
+            kept.close()
+            raise
 
     @property
     def quick_read_concurrency(self) -> int:
@@ -167,8 +203,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._quick_engine is not None:
-            self._quick_engine.dispose()
+        with self._kept_lock:
+            for connection in self._kept_connections:
+                connection.close()
+            self._kept_connections.clear()
+            self._kept = threading.local()
 
 
 # Alembic (with Mako and every dialect's DDL) is imported only by the functions that migrate:
