@@ -40,6 +40,7 @@ from runyard.api.v1 import schedules as schedules_api
 from runyard.api.v1 import tokens as tokens_api
 from runyard.api.v1 import users as users_api
 from runyard.api.v1 import views as views_api
+from runyard.api.verifications import Verifications
 from runyard.auth.keys import load_or_create_secret_key, workspace_id
 from runyard.auth.secrets import SecretBox
 from runyard.config import ExecutorKind, KernelNetwork, Settings
@@ -522,6 +523,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
         docs_url="/docs",
     )
     app.state.services = runtime.services
+    app.state.verifications = Verifications(runtime.services.identity)
     app.state.runtime = runtime
     metrics_on = runtime.settings.metrics_enabled
     token = runtime.settings.metrics_token
@@ -536,6 +538,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     app.add_middleware(
         StatusPolls,
         services=runtime.services,
+        verifications=app.state.verifications,
         counted=any(
             rate_limits.counted(runtime.settings, "GET", path) for path in runs_api.status_paths()
         ),

@@ -5,6 +5,7 @@ recorded once a minute."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from runyard.app import Runtime
 from runyard.store.db import Database
 from runyard.store.identity import ApiTokenRow
 from tests.cast import bearer, new_user, personal_token
@@ -166,3 +168,32 @@ def test_a_remembered_token_still_records_its_use_once_a_minute(
     assert second is not None and second > first
     user = client.get("/api/v1/users/me", headers=bearer(token)).json()
     assert user["lastLoginDate"] == second
+
+
+def test_concurrent_requests_with_a_token_to_verify_read_the_store_once(
+    client: TestClient, runtime: Runtime, editor: tuple[dict[str, Any], str]
+) -> None:
+    _, token = editor
+    identity = runtime.services.identity
+    reads: list[str | None] = []
+    real_authenticate = identity.authenticate
+
+    def authenticate(authorization: str | None) -> Any:
+        reads.append(authorization)
+        return real_authenticate(authorization)
+
+    async def many(app: Any) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://runyard") as http:
+            requests = [http.get("/api/v1/users/me", headers=bearer(token)) for _ in range(20)]
+            return list(await asyncio.gather(*requests))
+
+    identity.authenticate = authenticate  # type: ignore[method-assign]
+    try:
+        # A minute on, every request's use is due to be recorded, so none is remembered.
+        with time_machine.travel(datetime.now(UTC) + timedelta(seconds=61), tick=False):
+            answers = asyncio.run(many(client.app))
+    finally:
+        del identity.authenticate
+    assert [a.status_code for a in answers] == [200] * 20
+    assert reads == [f"Bearer {token}"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from starlette.concurrency import run_in_threadpool
 
 from runyard.api.uploads import body_too_large
+from runyard.api.verifications import Verifications
 from runyard.domain.permissions import Actor
 from runyard.errors import BadRequest
 from runyard.services.container import Services
@@ -69,15 +69,16 @@ async def actor(
     sub-dependencies: FastAPI's solving of each dependency costs more than the checks
     themselves, on every request. A token verified moments ago is answered from memory on
     the event loop (`IdentityService.remembered`); otherwise the store is read in the
-    thread pool.
+    thread pool, once for all concurrent requests with the token (`api/verifications.py`).
     """
     await json_body_within_limit(request)
     no_nul_in_query_or_headers(request)
-    identity = services_of(request).identity
-    remembered = identity.remembered(authorization)
-    if remembered is not None:
-        return remembered
-    return await run_in_threadpool(identity.authenticate, authorization)
+    return await verifications_of(request).actor(authorization)
+
+
+def verifications_of(request: Request) -> Verifications:
+    found: Verifications = request.app.state.verifications
+    return found
 
 
 ServicesDep = Annotated[Services, Depends(services)]

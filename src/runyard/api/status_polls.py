@@ -9,10 +9,10 @@ when the store allows it (SQLite; see `Database.quick_reads_inline`).
 
 Whatever is not an ordinary poll it hands on, untouched, to the FastAPI route, which stays the
 one definition of the endpoint: its parameters, its place in the OpenAPI document, and every
-error it answers. So a request with a token not verified moments ago, an id that is not a
-UUID, the `enable-expanded-stats` header, a NUL character, a route whose requests are counted
-against a rate limit, or a poll that ends in an error (an unknown run, no access) is served
-exactly as before.
+error it answers. So an id that is not a UUID, the `enable-expanded-stats` header, a NUL
+character, a route whose requests are counted against a rate limit, or a poll that ends in an
+error (a refused token, an unknown run, no access) is served exactly as before. A token is
+verified as the route verifies it (`api/verifications.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runyard.api.v1.runs import get_run_status, run_out, status_paths
+from runyard.api.verifications import Verifications
 from runyard.errors import RunyardError
 from runyard.services.container import Services
 
@@ -38,9 +39,12 @@ class StatusPolls:
     """Pure ASGI middleware, innermost of the app's own, so that the trace id, the metrics
     and the quota headers apply to the answers it makes as to every other."""
 
-    def __init__(self, app: ASGIApp, services: Services, *, counted: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, services: Services, verifications: Verifications, *, counted: bool
+    ) -> None:
         self.app = app
         self._services = services
+        self._verifications = verifications
         # Requests counted against a rate limit go through the route's limit dependency.
         self._enabled = not counted
         # Off the event loop, no more polls at once than the store's pool keeps connections.
@@ -75,10 +79,8 @@ class StatusPolls:
         except ValueError:
             return None
         services = self._services
-        actor = services.identity.remembered(authorization)
-        if actor is None:
-            return None
         try:
+            actor = await self._verifications.actor(authorization)
             if services.runs.polls_inline:
                 run = services.runs.poll(actor, project_id, run_id)
             else:
