@@ -27,7 +27,7 @@ class Verifications:
 
     def __init__(self, identity: IdentityService) -> None:
         self._identity = identity
-        self._pending: dict[str, asyncio.Future[Actor]] = {}
+        self._pending: dict[tuple[int, str], asyncio.Future[Actor]] = {}
 
     async def actor(self, authorization: str | None) -> Actor:
         remembered = self._identity.remembered(authorization)
@@ -35,20 +35,23 @@ class Verifications:
             return remembered
         if not authorization:
             return self._identity.authenticate(authorization)  # refuses without the store
-        pending = self._pending.get(authorization)
+        # Per event loop too: a future is awaited only on its own loop (one per server; a
+        # test may drive one app from several).
+        key = (id(asyncio.get_running_loop()), authorization)
+        pending = self._pending.get(key)
         if pending is None:
             pending = asyncio.ensure_future(
                 run_in_threadpool(self._identity.authenticate, authorization)
             )
-            self._pending[authorization] = pending
-            pending.add_done_callback(self._forget(authorization))
+            self._pending[key] = pending
+            pending.add_done_callback(self._forget(key))
         # Shielded: a waiter that goes away (its client hung up) leaves the read to the rest.
         return await asyncio.shield(pending)
 
-    def _forget(self, authorization: str) -> Callable[[asyncio.Future[Actor]], None]:
+    def _forget(self, key: tuple[int, str]) -> Callable[[asyncio.Future[Actor]], None]:
         def forget(done: asyncio.Future[Actor]) -> None:
-            if self._pending.get(authorization) is done:
-                del self._pending[authorization]
+            if self._pending.get(key) is done:
+                del self._pending[key]
             if not done.cancelled():
                 done.exception()  # retrieved, even when every waiter went away
 
