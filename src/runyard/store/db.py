@@ -153,18 +153,21 @@ class Database:
         connections of its own, so that it may run on the caller's thread (see
         `quick_reads_inline`); elsewhere it takes the pool's connections, at most
         `quick_read_concurrency` at once."""
-        if not self.quick_reads_inline:
+        if self.quick_reads_inline:
+            with (
+                self._quick_connection() as connection,
+                Session(bind=connection, expire_on_commit=False) as session,
+            ):
+                yield session
+        elif self.dialect == "sqlite":  # in memory: only this engine sees the database
+            with self.read() as session:
+                yield session
+        else:
             if self._quick_sessions is None:
                 autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
                 self._quick_sessions = sessionmaker(autocommit, expire_on_commit=False)
             with self._quick_sessions() as session:
                 yield session
-            return
-        with (
-            self._quick_connection() as connection,
-            Session(bind=connection, expire_on_commit=False) as session,
-        ):
-            yield session
 
     @contextmanager
     def _quick_connection(self) -> Iterator[Connection]:
