@@ -67,7 +67,8 @@ def test_metrics_after_runs_schedules_and_a_failed_notification_match_the_store(
     slack = [{"type": "ALL", "includeSuccessScreenshot": False, "slackChannelIds": ["C042"]}]
     completed = trigger(client, ok, notifications=slack)["runId"]
     errored = trigger(client, broken)["runId"]
-    assert wait_for_end(client, ok, completed)["status"] == "COMPLETED"
+    done = wait_for_end(client, ok, completed)
+    assert done["status"] == "COMPLETED", done.get("error")
     assert wait_for_end(client, broken, errored)["status"] == "ERRORED"
 
     schedule = client.post(
@@ -78,7 +79,8 @@ def test_metrics_after_runs_schedules_and_a_failed_notification_match_the_store(
     # Three days on: the latest slot fires (late), the ones before it are recorded missed.
     assert runtime.scheduler.tick(now=first_slot + timedelta(days=2, minutes=5))
     [(scheduled,)] = store_rows(runtime, "SELECT id FROM runs WHERE trigger = 'SCHEDULED'")
-    assert wait_for_end(client, ok, scheduled)["status"] == "COMPLETED"
+    fired = wait_for_end(client, ok, scheduled)
+    assert fired["status"] == "COMPLETED", fired.get("error")
 
     deadline = time.monotonic() + 30  # the delivery thread tries Slack, and fails
     while not store_rows(runtime, "SELECT id FROM notification_deliveries WHERE attempts > 0"):

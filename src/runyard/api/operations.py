@@ -102,6 +102,11 @@ class HttpMetrics:
             metrics.HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
+# Where a middleware that answers a request itself (api/status_polls.py) names its route's
+# whole path template, so that it is counted as the router's answer would be.
+ROUTE_TEMPLATE = "runyard.route_template"
+
+
 def _template(scope: Scope) -> str:
     """The matched route's path template with the prefix it was included under.
 
@@ -109,6 +114,9 @@ def _template(scope: Scope) -> str:
     `/api/v1` prefix of `include_router`; the prefix is what the request's path has before
     the part the route matched.
     """
+    named: str | None = scope.get(ROUTE_TEMPLATE)
+    if named is not None:
+        return named
     route = scope.get("route")
     template = getattr(route, "path", None)
     if route is None or not template:

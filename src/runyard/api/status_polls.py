@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from runyard.api.operations import ROUTE_TEMPLATE
 from runyard.api.v1.runs import get_run_status, run_out, status_paths
 from runyard.api.verifications import Verifications
 from runyard.errors import RunyardError
@@ -49,7 +50,7 @@ class StatusPolls:
         self._enabled = not counted
         # Off the event loop, no more polls at once than the store's pool keeps connections.
         self._off_loop = CapacityLimiter(services.runs.quick_read_concurrency)
-        # Matched as the router would, and kept in the scope for the metrics' route template.
+        # Matched as the router would; the metrics count an answer under its route's template.
         self._routes = [
             Route(API_PREFIX + path, get_run_status, methods=["GET"]) for path in status_paths()
         ]
@@ -92,6 +93,7 @@ class StatusPolls:
         body = run_out(run, services.public_url, services.runs.now())
         scope["route"] = route
         scope["path_params"] = path_params
+        scope[ROUTE_TEMPLATE] = route.path
         return Response(body.model_dump_json(), media_type="application/json")
 
     def _match(self, scope: Scope) -> tuple[Route, dict[str, Any]] | None:

@@ -22,8 +22,8 @@ from runyard.domain.access import AccessLevel
 def format_ts(value: datetime | None) -> str | None:
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Hex's shape, `2026-01-02T03:04:05.678Z`: milliseconds, in UTC, with a Z.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Wire(BaseModel):
