@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from runyard.app import Runtime, create_app
 from runyard.services.runs import DRY_RUN_ID
@@ -153,17 +154,30 @@ def test_a_shared_editor_polls_directly_and_loses_access_at_once_when_unshared(
     assert client.get(path, headers=bearer(token)).status_code == 404
 
 
-def test_the_metrics_name_the_route_of_a_direct_answer(
+def test_the_metrics_count_a_direct_answer_under_its_route(
     client: TestClient, runtime: Runtime, ended_run: tuple[str, str]
 ) -> None:
+    # The counters belong to the process, which runs many tests: counted by their growth.
     project_id, run_id = ended_run
+    before = answered(client)
     with counted_polls(runtime) as asked:
         for _ in range(3):
             assert client.get(f"/api/v1/projects/{project_id}/runs/{run_id}").status_code == 200
     assert len(asked) == 3
-    exposition = client.get("/metrics").text
-    assert 'route="/api/v1/projects/{projectId}/runs/{runId}"' in exposition
-    assert 'route="unmatched"' not in exposition
+    grown = {key: n - before.get(key, 0.0) for key, n in answered(client).items()}
+    assert grown[("GET", "/api/v1/projects/{projectId}/runs/{runId}", "200")] == 3
+    assert grown.get(("GET", "unmatched", "200"), 0.0) == 0
+
+
+def answered(client: TestClient) -> dict[tuple[str, str, str], float]:
+    """runyard_http_requests_total by (method, route, status)."""
+    exposition = client.get("/metrics", headers={"Authorization": ""}).text
+    return {
+        (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+        if s.name == "runyard_http_requests_total"
+    }
 
 
 def test_when_reads_are_rate_limited_every_poll_is_counted_by_the_route(
